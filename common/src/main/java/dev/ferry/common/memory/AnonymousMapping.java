@@ -1,0 +1,100 @@
+package dev.ferry.common.memory;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * Private anonymous memory from {@code mmap}: zero-filled by the kernel and not touched
+ * until used, so creating a large guest costs no memset and untouched pages cost no RAM.
+ * Falls back to an {@link Arena} allocation (zeroed eagerly) where mmap is not available.
+ */
+final class AnonymousMapping implements AutoCloseable {
+    private static final int PROT_READ = 1;
+    private static final int PROT_WRITE = 2;
+    private static final int MAP_PRIVATE = 0x02;
+    private static final int MAP_ANONYMOUS = 0x20;
+    private static final int MAP_NORESERVE = 0x4000;
+    private static final MethodHandle MMAP;
+    private static final MethodHandle MUNMAP;
+
+    static {
+        MethodHandle mmap = null;
+        MethodHandle munmap = null;
+        try {
+            Linker linker = Linker.nativeLinker();
+            mmap = linker.downcallHandle(linker.defaultLookup().find("mmap").orElseThrow(),
+                    FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
+                            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
+            munmap = linker.downcallHandle(linker.defaultLookup().find("munmap").orElseThrow(),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+        } catch (RuntimeException | LinkageError e) {
+            // not Linux, or native access denied: use the Arena fallback
+        }
+        MMAP = mmap;
+        MUNMAP = munmap;
+    }
+
+    private final Arena arena;
+    private final MemorySegment segment;
+    private final boolean mapped;
+
+    private AnonymousMapping(Arena arena, MemorySegment segment, boolean mapped) {
+        this.arena = arena;
+        this.segment = segment;
+        this.mapped = mapped;
+    }
+
+    static AnonymousMapping map(long bytes) {
+        Arena arena = Arena.ofShared();
+        MemorySegment raw = mmap(bytes);
+        if (raw == null) {
+            return new AnonymousMapping(arena, arena.allocate(bytes, GuestMemory.PAGE_SIZE), false);
+        }
+        return new AnonymousMapping(arena, raw.reinterpret(bytes, arena, null), true);
+    }
+
+    private static MemorySegment mmap(long bytes) {
+        if (MMAP == null) {
+            return null;
+        }
+        try {
+            MemorySegment address = (MemorySegment) MMAP.invokeExact(MemorySegment.NULL, bytes,
+                    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0L);
+            return address.address() == -1L ? null : address;
+        } catch (Throwable e) {
+            return null;
+        }
+    }
+
+    MemorySegment segment() {
+        return segment;
+    }
+
+    /** Invalidates every view first (closing the arena), then returns the pages. */
+    @Override
+    public void close() {
+        long address = segment.address();
+        long size = segment.byteSize();
+        arena.close();
+        if (mapped) {
+            unmap(address, size);
+        }
+    }
+
+    private static void unmap(long address, long size) {
+        try {
+            int rc = (int) MUNMAP.invokeExact(MemorySegment.ofAddress(address), size);
+            if (rc != 0) {
+                throw new IllegalStateException("munmap failed for " + size + " bytes");
+            }
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException("munmap failed", e);
+        }
+    }
+}

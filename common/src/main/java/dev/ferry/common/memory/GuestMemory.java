@@ -1,0 +1,97 @@
+package dev.ferry.common.memory;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * A guest's memory: one page-aligned off-heap region plus its dirty bitmap.
+ *
+ * <p>The guest writes through {@link #writeLong} and friends, which store and then mark
+ * (see {@link DirtyBitmap}). Migration code reads the raw {@link #segment()} and never marks.
+ * The memory has one owner; closing it unmaps the region, so no view may outlive it and no
+ * socket write may still be reading from it.
+ */
+public final class GuestMemory implements AutoCloseable {
+    public static final int PAGE_SHIFT = 12;
+    public static final int PAGE_SIZE = 1 << PAGE_SHIFT;
+    public static final long MAX_BYTES = (long) Integer.MAX_VALUE << PAGE_SHIFT;
+
+    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED;
+
+    private final AnonymousMapping mapping;
+    private final MemorySegment segment;
+    private final DirtyBitmap dirty;
+
+    private GuestMemory(AnonymousMapping mapping) {
+        this.mapping = mapping;
+        this.segment = mapping.segment();
+        this.dirty = new DirtyBitmap(Math.toIntExact(segment.byteSize() >>> PAGE_SHIFT));
+    }
+
+    /** Maps {@code bytes} of zeroed memory; pages are not touched until first used. */
+    public static GuestMemory allocate(long bytes) {
+        checkSize(bytes);
+        return new GuestMemory(AnonymousMapping.map(bytes));
+    }
+
+    public static void checkSize(long bytes) {
+        if (bytes <= 0 || bytes % PAGE_SIZE != 0 || bytes > MAX_BYTES) {
+            throw new IllegalArgumentException("guest memory must be a positive multiple of "
+                    + PAGE_SIZE + " bytes (at most " + MAX_BYTES + "), got " + bytes);
+        }
+    }
+
+    public long byteSize() {
+        return segment.byteSize();
+    }
+
+    public int pageCount() {
+        return dirty.pageCount();
+    }
+
+    public DirtyBitmap dirtyBitmap() {
+        return dirty;
+    }
+
+    /** The raw region, for migration reads and writes. Writes here are not tracked. */
+    public MemorySegment segment() {
+        return segment;
+    }
+
+    public MemorySegment page(int index) {
+        return segment.asSlice((long) index << PAGE_SHIFT, PAGE_SIZE);
+    }
+
+    public long readLong(long offset) {
+        return segment.get(LONG, offset);
+    }
+
+    /** A tracked guest write. */
+    public void writeLong(long offset, long value) {
+        segment.set(LONG, offset, value);
+        dirty.mark((int) (offset >>> PAGE_SHIFT));
+    }
+
+    /** A tracked guest write of a whole page, every long set to {@code seed + i * step}. */
+    public void fillPage(int page, long seed, long step) {
+        long base = (long) page << PAGE_SHIFT;
+        long value = seed;
+        for (int i = 0; i < PAGE_SIZE; i += Long.BYTES) {
+            segment.set(LONG, base + i, value);
+            value += step;
+        }
+        dirty.mark(page);
+    }
+
+    /** Writes every page once so that the copy does not pay for first-touch faults. */
+    public void pretouch() {
+        for (long offset = 0; offset < segment.byteSize(); offset += PAGE_SIZE) {
+            segment.set(ValueLayout.JAVA_BYTE, offset, (byte) 0);
+        }
+    }
+
+    @Override
+    public void close() {
+        mapping.close();
+    }
+}

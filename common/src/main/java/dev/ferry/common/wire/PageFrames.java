@@ -1,0 +1,64 @@
+package dev.ferry.common.wire;
+
+import dev.ferry.common.memory.GuestMemory;
+import dev.ferry.common.memory.PageHash;
+import dev.ferry.common.memory.PageDigest;
+import dev.ferry.proto.v1.Control;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+
+/** Builds whole frames, length prefix included, ready to write to a channel. */
+public final class PageFrames {
+    private PageFrames() {}
+
+    public static ByteBuf control(ByteBufAllocator alloc, Control msg) {
+        int size = msg.getSerializedSize();
+        ByteBuf buf = alloc.buffer(PageStreamFormat.LENGTH_FIELD + PageStreamFormat.TYPE_FIELD + size);
+        buf.writeInt(PageStreamFormat.TYPE_FIELD + size).writeByte(PageStreamFormat.CONTROL);
+        try (ByteBufOutputStream out = new ByteBufOutputStream(buf)) {
+            msg.writeTo(out);
+        } catch (IOException e) {
+            buf.release();
+            throw new UncheckedIOException(e);
+        }
+        return buf;
+    }
+
+    public static ByteBuf zeroPages(ByteBufAllocator alloc, int round, int[] pages, int count) {
+        int body = PageStreamFormat.zeroPagesBody(count);
+        ByteBuf buf = alloc.buffer(PageStreamFormat.LENGTH_FIELD + body);
+        buf.writeInt(body).writeByte(PageStreamFormat.ZERO_PAGES).writeInt(round).writeInt(count);
+        for (int i = 0; i < count; i++) {
+            buf.writeInt(pages[i]);
+        }
+        return buf;
+    }
+
+    /**
+     * A PAGES frame holding a copy of {@code pages[0..count)} taken from {@code memory} now.
+     * Each page is hashed from the copy, not from guest memory, so the digest describes
+     * exactly the bytes that travel even while the guest keeps writing.
+     */
+    public static ByteBuf pages(ByteBufAllocator alloc, int round, int[] pages, int count,
+                                MemorySegment memory, PageDigest sent) {
+        int body = PageStreamFormat.pagesBody(count);
+        ByteBuf buf = alloc.directBuffer(PageStreamFormat.LENGTH_FIELD + body);
+        buf.writeInt(body).writeByte(PageStreamFormat.PAGES).writeInt(round).writeInt(count);
+        for (int i = 0; i < count; i++) {
+            buf.writeInt(pages[i]);
+        }
+        int dataStart = buf.writerIndex();
+        buf.writerIndex(dataStart + count * GuestMemory.PAGE_SIZE);
+        MemorySegment data = MemorySegment.ofBuffer(buf.nioBuffer(dataStart, count * GuestMemory.PAGE_SIZE));
+        for (int i = 0; i < count; i++) {
+            long at = (long) i * GuestMemory.PAGE_SIZE;
+            MemorySegment.copy(memory, (long) pages[i] << GuestMemory.PAGE_SHIFT, data, at, GuestMemory.PAGE_SIZE);
+            sent.record(pages[i], PageHash.of(data, at, pages[i]));
+        }
+        return buf;
+    }
+}
