@@ -1,0 +1,221 @@
+package dev.ferry.agent.host;
+
+import dev.ferry.agent.guest.Guest;
+import dev.ferry.agent.guest.Programs;
+import dev.ferry.agent.migration.IncomingMigration;
+import dev.ferry.agent.migration.IncomingMigrations;
+import dev.ferry.agent.migration.IncomingState;
+import dev.ferry.agent.migration.MigrationSettings;
+import dev.ferry.agent.migration.MigrationTarget;
+import dev.ferry.agent.migration.MigrationTimeouts;
+import dev.ferry.agent.migration.OutgoingMigration;
+import dev.ferry.agent.transport.PageStreamTransport;
+import dev.ferry.common.memory.GuestMemory;
+import dev.ferry.common.memory.PageDigest;
+import dev.ferry.proto.v1.GuestInfo;
+import dev.ferry.proto.v1.GuestSpec;
+import dev.ferry.proto.v1.GuestState;
+import dev.ferry.proto.v1.MigrateOutRequest;
+import dev.ferry.proto.v1.PrepareIncomingRequest;
+import dev.ferry.proto.v1.PrepareIncomingResponse;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What an agent can be asked to do, as plain calls taking and returning proto messages:
+ * the gRPC service is a thin adapter over this. Errors are thrown as
+ * IllegalArgumentException (bad request), NoSuchElementException (unknown name),
+ * IllegalStateException (not now) or InsufficientCapacityException.
+ */
+public final class HostOperations implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(HostOperations.class);
+    private static final int FINISHED_MIGRATIONS_KEPT = 100;
+
+    private final String hostName;
+    private final String dataHost;
+    private final LocalGuests guests;
+    private final IncomingMigrations incoming;
+    private final PageStreamTransport transport;
+    private final MigrationTimeouts timeouts;
+    private final Duration reservationTimeout;
+    private final Map<String, OutgoingMigration> outgoing = new LinkedHashMap<>();
+    private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("reservation-timer").daemon().factory());
+    private final SecureRandom random = new SecureRandom();
+
+    public HostOperations(String hostName, String dataHost, LocalGuests guests, IncomingMigrations incoming,
+                          PageStreamTransport transport, MigrationTimeouts timeouts, Duration reservationTimeout) {
+        this.hostName = hostName;
+        this.dataHost = dataHost;
+        this.guests = guests;
+        this.incoming = incoming;
+        this.transport = transport;
+        this.timeouts = timeouts;
+        this.reservationTimeout = reservationTimeout;
+    }
+
+    public String hostName() {
+        return hostName;
+    }
+
+    public LocalGuests guests() {
+        return guests;
+    }
+
+    public synchronized GuestInfo createGuest(GuestSpec request) {
+        GuestSpec spec = validate(request);
+        guests.checkRoomFor(spec.getName(), spec.getMemoryBytes());
+        Guest guest = Guest.create(spec);
+        HostedGuest hosted = new HostedGuest(guest);
+        guests.add(hosted);
+        guest.start();
+        log.info("guest {} created: {} bytes, {}", spec.getName(), spec.getMemoryBytes(), spec.getProgram().getProgramCase());
+        return hosted.info(hostName);
+    }
+
+    private static GuestSpec validate(GuestSpec spec) {
+        if (spec.getName().isBlank() || !spec.getName().matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")) {
+            throw new IllegalArgumentException("guest name '" + spec.getName()
+                    + "' is not valid: use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit");
+        }
+        GuestMemory.checkSize(spec.getMemoryBytes());
+        if (spec.getVcpus() < 0 || spec.getVcpus() > 64) {
+            throw new IllegalArgumentException("vcpus must be 1..64, got " + spec.getVcpus());
+        }
+        Programs.create(spec.getProgram(), spec.getMemoryBytes());
+        return spec.getVcpus() == 0 ? spec.toBuilder().setVcpus(1).build() : spec;
+    }
+
+    public synchronized void destroyGuest(String name) {
+        HostedGuest hosted = find(name);
+        if (hosted.state() == GuestState.GUEST_MIGRATING_OUT) {
+            throw new IllegalStateException("guest '" + name + "' is migrating out; cancel the migration first");
+        }
+        guests.remove(hosted);
+        hosted.guest().close();
+        log.info("guest {} destroyed", name);
+    }
+
+    public List<GuestInfo> listGuests() {
+        return guests.all().stream().map(g -> g.info(hostName)).toList();
+    }
+
+    public GuestInfo describeGuest(String name, boolean withDigest) {
+        HostedGuest hosted = find(name);
+        GuestInfo info = hosted.info(hostName);
+        if (!withDigest) {
+            return info;
+        }
+        return info.toBuilder().setHasDigest(true)
+                .setMemoryDigest(PageDigest.of(hosted.guest().memory().segment())).build();
+    }
+
+    private HostedGuest find(String name) {
+        return guests.find(name).orElseThrow(() -> new NoSuchElementException("no guest named '" + name + "' on " + hostName));
+    }
+
+    /** Reserves and pre-touches memory for an incoming guest; returns its one-time ticket. */
+    public synchronized PrepareIncomingResponse prepareIncoming(PrepareIncomingRequest request) {
+        GuestSpec spec = validate(request.getSpec());
+        guests.checkRoomFor(spec.getName(), spec.getMemoryBytes());
+        GuestMemory memory = GuestMemory.allocate(spec.getMemoryBytes());
+        memory.pretouch();
+        String ticket = HexFormat.of().formatHex(randomBytes());
+        IncomingMigration migration = new IncomingMigration(request.getMigrationId(), ticket, spec, memory,
+                this::activate, incoming::remove);
+        try {
+            incoming.add(migration);
+        } catch (RuntimeException e) {
+            memory.close();
+            throw e;
+        }
+        timers.schedule(() -> expire(migration), reservationTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        log.info("migration {}: reserved {} bytes for guest {} from {}", request.getMigrationId(),
+                spec.getMemoryBytes(), spec.getName(), request.getSourceHost());
+        return PrepareIncomingResponse.newBuilder().setTicket(ticket).setDataHost(dataHost)
+                .setDataPort(transport.localAddress().getPort()).build();
+    }
+
+    private byte[] randomBytes() {
+        byte[] bytes = new byte[16];
+        random.nextBytes(bytes);
+        return bytes;
+    }
+
+    private void expire(IncomingMigration migration) {
+        if (migration.state() == IncomingState.RESERVED) {
+            migration.discard("no source connected within " + reservationTimeout);
+        }
+    }
+
+    private void activate(GuestSpec spec, GuestMemory memory, List<byte[]> vcpuStates) {
+        Guest guest = Guest.restore(spec, memory, vcpuStates);
+        guests.add(new HostedGuest(guest));
+        guest.start();
+    }
+
+    /** Starts streaming a guest to a prepared destination; returns at once. */
+    public synchronized OutgoingMigration migrateOut(MigrateOutRequest request) {
+        HostedGuest hosted = find(request.getGuest());
+        if (hosted.state() != GuestState.GUEST_RUNNING) {
+            throw new IllegalStateException("guest '" + request.getGuest() + "' is " + hosted.state() + ", not running");
+        }
+        if (outgoing.containsKey(request.getMigrationId())) {
+            throw new IllegalStateException("migration " + request.getMigrationId() + " already exists here");
+        }
+        MigrationSettings settings = MigrationSettings.from(request.getOptions());
+        MigrationTarget target = new MigrationTarget(request.getMigrationId(), hostName, request.getDestinationHost(),
+                request.getDataHost(), request.getDataPort(), request.getTicket());
+        OutgoingMigration migration = new OutgoingMigration(target, hosted, settings, timeouts, transport,
+                () -> retire(hosted));
+        hosted.setState(GuestState.GUEST_MIGRATING_OUT);
+        remember(migration);
+        Thread.ofPlatform().name("migrate-" + request.getMigrationId()).start(migration);
+        return migration;
+    }
+
+    private void remember(OutgoingMigration migration) {
+        outgoing.put(migration.id(), migration);
+        if (outgoing.size() > FINISHED_MIGRATIONS_KEPT) {
+            outgoing.entrySet().removeIf(e -> e.getValue().feed().ended() && outgoing.size() > FINISHED_MIGRATIONS_KEPT);
+        }
+    }
+
+    /** The guest runs elsewhere now: free it here. */
+    private void retire(HostedGuest hosted) {
+        guests.remove(hosted);
+        hosted.guest().close();
+    }
+
+    public synchronized OutgoingMigration migration(String id) {
+        OutgoingMigration migration = outgoing.get(id);
+        if (migration == null) {
+            throw new NoSuchElementException("no migration '" + id + "' started from " + hostName);
+        }
+        return migration;
+    }
+
+    /** Discards reservations, stops timers and every guest; bounded. */
+    @Override
+    public void close() {
+        timers.shutdownNow();
+        synchronized (this) {
+            outgoing.values().forEach(OutgoingMigration::cancel);
+        }
+        incoming.all().forEach(m -> m.discard("agent shutting down"));
+        for (HostedGuest hosted : guests.all()) {
+            guests.remove(hosted);
+            hosted.guest().close();
+        }
+    }
+}

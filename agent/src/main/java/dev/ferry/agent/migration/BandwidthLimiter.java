@@ -1,0 +1,45 @@
+package dev.ferry.agent.migration;
+
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Caps the bytes per second a migration writes, shared by all its channels. Each
+ * {@link #acquire} books the next slot on a virtual schedule and sleeps until it starts,
+ * so the average rate holds however the writes are sized.
+ */
+public final class BandwidthLimiter {
+    private static final long MAX_BURST_NANOS = 2_000_000;
+
+    private final double nanosPerByte;
+    private long nextFreeNanos;
+
+    /** {@code bytesPerSecond} 0 means unlimited. */
+    public BandwidthLimiter(long bytesPerSecond) {
+        this.nanosPerByte = bytesPerSecond == 0 ? 0 : 1e9 / bytesPerSecond;
+        this.nextFreeNanos = System.nanoTime();
+    }
+
+    public boolean isUnlimited() {
+        return nanosPerByte == 0;
+    }
+
+    public void acquire(long bytes) throws InterruptedException {
+        if (isUnlimited()) {
+            return;
+        }
+        long start = reserve(bytes, System.nanoTime());
+        for (long wait = start - System.nanoTime(); wait > 0; wait = start - System.nanoTime()) {
+            LockSupport.parkNanos(wait);
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
+            }
+        }
+    }
+
+    /** Books {@code bytes} and returns when they may start; idle time earns a small burst only. */
+    synchronized long reserve(long bytes, long now) {
+        long start = Math.max(nextFreeNanos, now - MAX_BURST_NANOS);
+        nextFreeNanos = start + (long) (bytes * nanosPerByte);
+        return start;
+    }
+}

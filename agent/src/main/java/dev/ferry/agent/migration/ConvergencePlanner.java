@@ -1,0 +1,86 @@
+package dev.ferry.agent.migration;
+
+import java.util.List;
+
+/**
+ * Decides, after each pre-copy round, whether to go on or to stop and copy. Pure: it
+ * reads round results and settings, nothing else, so every rule is tested without a
+ * guest or a socket.
+ *
+ * <ul>
+ *   <li>Switch over when the remaining dirty bytes at the estimated bandwidth fit the
+ *       downtime target.</li>
+ *   <li>Switch over anyway after the maximum number of rounds.</li>
+ *   <li>Stalled: the dirty set has not shrunk below its best for {@code stallRounds}
+ *       rounds. Then switch over, or fail if the request says so.</li>
+ * </ul>
+ */
+public final class ConvergencePlanner {
+    public enum Action { CONTINUE, STOP_AND_COPY, FAIL }
+
+    public record Decision(Action action, String reason, long expectedDowntimeNanos, boolean stalled) {}
+
+    private final MigrationSettings settings;
+
+    public ConvergencePlanner(MigrationSettings settings) {
+        this.settings = settings;
+    }
+
+    /** The bandwidth estimate: bytes over time of the recent rounds that moved data. */
+    public static double bandwidth(List<RoundResult> rounds) {
+        long bytes = 0;
+        long nanos = 0;
+        for (int i = rounds.size() - 1; i >= 0 && i >= rounds.size() - 3; i--) {
+            bytes += rounds.get(i).bytesOnWire();
+            nanos += rounds.get(i).nanos();
+        }
+        return nanos == 0 ? 0 : bytes * 1e9 / nanos;
+    }
+
+    public static long expectedDowntimeNanos(long remainingBytes, double bandwidth) {
+        if (remainingBytes == 0) {
+            return 0;
+        }
+        return bandwidth <= 0 ? Long.MAX_VALUE : (long) (remainingBytes * 1e9 / bandwidth);
+    }
+
+    public Decision next(List<RoundResult> rounds) {
+        RoundResult last = rounds.getLast();
+        long expected = expectedDowntimeNanos(last.remainingBytes(), bandwidth(rounds));
+        boolean stalled = isStalled(rounds);
+        if (expected <= settings.maxDowntime().toNanos()) {
+            return new Decision(Action.STOP_AND_COPY, "remaining dirty memory fits the downtime target", expected, stalled);
+        }
+        if (rounds.size() >= settings.maxRounds()) {
+            return new Decision(Action.STOP_AND_COPY, "reached the maximum of " + settings.maxRounds() + " rounds", expected, stalled);
+        }
+        if (stalled) {
+            return settings.failOnStall()
+                    ? new Decision(Action.FAIL, stallMessage(), expected, true)
+                    : new Decision(Action.STOP_AND_COPY, stallMessage() + "; stopping anyway", expected, true);
+        }
+        return new Decision(Action.CONTINUE, "dirty memory still above the downtime target", expected, false);
+    }
+
+    private String stallMessage() {
+        return "pre-copy is not converging: the dirty set has not shrunk for " + settings.stallRounds() + " rounds";
+    }
+
+    /** No round among the last {@code stallRounds} got below the best dirty count before them. */
+    boolean isStalled(List<RoundResult> rounds) {
+        int window = settings.stallRounds();
+        if (rounds.size() <= window) {
+            return false;
+        }
+        long bestBefore = Long.MAX_VALUE;
+        for (int i = 0; i < rounds.size() - window; i++) {
+            bestBefore = Math.min(bestBefore, rounds.get(i).dirtyPagesAfter());
+        }
+        for (int i = rounds.size() - window; i < rounds.size(); i++) {
+            if (rounds.get(i).dirtyPagesAfter() < bestBefore) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

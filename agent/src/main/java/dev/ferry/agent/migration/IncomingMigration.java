@@ -1,0 +1,250 @@
+package dev.ferry.agent.migration;
+
+import com.google.protobuf.ByteString;
+import dev.ferry.common.lifecycle.Lifecycle;
+import dev.ferry.common.memory.GuestMemory;
+import dev.ferry.common.memory.PageDigest;
+import dev.ferry.common.memory.PageHash;
+import dev.ferry.common.wire.PageBatch;
+import dev.ferry.common.wire.ZeroPageBatch;
+import dev.ferry.proto.v1.Active;
+import dev.ferry.proto.v1.Control;
+import dev.ferry.proto.v1.DeviceState;
+import dev.ferry.proto.v1.GuestSpec;
+import dev.ferry.proto.v1.Hello;
+import dev.ferry.proto.v1.HelloAck;
+import dev.ferry.proto.v1.Ready;
+import dev.ferry.proto.v1.StreamErrorCode;
+import java.lang.foreign.MemorySegment;
+import java.security.MessageDigest;
+import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The destination side of one migration: checks each channel's ticket, writes received
+ * pages straight into the reserved memory, and on the source's final word checks the
+ * digest, answers READY, and activates the guest on COMMIT. Plain logic: the Netty handler
+ * only forwards decoded frames here.
+ *
+ * <p>Pages of one channel arrive on one thread and channels own disjoint pages, so page
+ * writes need no lock; control events are synchronized, which also publishes each
+ * channel's page writes before its {@code ChannelEnd} is counted.
+ */
+public final class IncomingMigration {
+    private static final Logger log = LoggerFactory.getLogger(IncomingMigration.class);
+
+    private final String id;
+    private final byte[] ticket;
+    private final GuestSpec spec;
+    private final GuestMemory memory;
+    private final MemorySegment segment;
+    private final PageDigest received;
+    private final GuestActivator activator;
+    private final Consumer<IncomingMigration> onFinished;
+    private final Lifecycle<IncomingState> lifecycle;
+    private volatile boolean discarded;
+    private int channelCount;
+    private ControlSink[] sinks;
+    private boolean[] ended;
+    private long[] pagesReceived;
+    private DeviceState deviceState;
+    private String discardReason;
+
+    public IncomingMigration(String id, String ticket, GuestSpec spec, GuestMemory memory,
+                             GuestActivator activator, Consumer<IncomingMigration> onFinished) {
+        this.id = id;
+        this.ticket = ticket.getBytes(StandardCharsets.UTF_8);
+        this.spec = spec;
+        this.memory = memory;
+        this.segment = memory.segment();
+        this.received = PageDigest.ofZeroMemory(memory.pageCount());
+        this.activator = activator;
+        this.onFinished = onFinished;
+        this.lifecycle = IncomingState.lifecycle(id);
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public GuestSpec spec() {
+        return spec;
+    }
+
+    public IncomingState state() {
+        return lifecycle.current();
+    }
+
+    public synchronized String discardReason() {
+        return discardReason;
+    }
+
+    /** A channel presents its Hello; returns the channel's index once accepted. */
+    public synchronized int attach(Hello hello, ControlSink sink) throws StreamException {
+        checkHello(hello);
+        if (sinks == null) {
+            channelCount = hello.getChannelCount();
+            sinks = new ControlSink[channelCount];
+            ended = new boolean[channelCount];
+            pagesReceived = new long[channelCount];
+            lifecycle.transition(IncomingState.RECEIVING);
+        }
+        int index = hello.getChannelIndex();
+        sinks[index] = sink;
+        sink.send(Control.newBuilder().setHelloAck(HelloAck.getDefaultInstance()).build());
+        return index;
+    }
+
+    private void checkHello(Hello hello) throws StreamException {
+        if (!MessageDigest.isEqual(ticket, hello.getTicket().getBytes(StandardCharsets.UTF_8))) {
+            throw new StreamException(StreamErrorCode.BAD_TICKET, "wrong ticket for migration " + id);
+        }
+        IncomingState state = lifecycle.current();
+        if (state != IncomingState.RESERVED && state != IncomingState.RECEIVING) {
+            throw new StreamException(StreamErrorCode.BAD_TICKET, "migration " + id + " is " + state + ": its ticket is spent");
+        }
+        if (hello.getMemoryBytes() != memory.byteSize()) {
+            throw new StreamException(StreamErrorCode.BAD_FRAME, "source guest has " + hello.getMemoryBytes()
+                    + " bytes of memory, " + memory.byteSize() + " were reserved");
+        }
+        int count = hello.getChannelCount();
+        if (count < 1 || count > MigrationSettings.MAX_CHANNELS || (sinks != null && count != channelCount)) {
+            throw new StreamException(StreamErrorCode.BAD_FRAME, "bad channel count " + count);
+        }
+        int index = hello.getChannelIndex();
+        if (index < 0 || index >= count || (sinks != null && sinks[index] != null)) {
+            throw new StreamException(StreamErrorCode.BAD_FRAME, "bad or duplicate channel index " + index);
+        }
+    }
+
+    public void applyPages(int channel, PageBatch batch) throws StreamException {
+        checkReceiving();
+        MemorySegment data = MemorySegment.ofBuffer(batch.content().nioBuffer());
+        long dataBase = batch.dataOffset(0) - batch.content().readerIndex();
+        for (int i = 0; i < batch.count(); i++) {
+            int page = checkPage(channel, batch.pageIndex(i));
+            long to = (long) page << GuestMemory.PAGE_SHIFT;
+            MemorySegment.copy(data, dataBase + (long) i * GuestMemory.PAGE_SIZE, segment, to, GuestMemory.PAGE_SIZE);
+            received.record(page, PageHash.of(segment, to, page));
+        }
+        pagesReceived[channel] += batch.count();
+    }
+
+    public void applyZeroPages(int channel, ZeroPageBatch batch) throws StreamException {
+        checkReceiving();
+        for (int page : batch.pages()) {
+            checkPage(channel, page);
+            segment.asSlice((long) page << GuestMemory.PAGE_SHIFT, GuestMemory.PAGE_SIZE).fill((byte) 0);
+            received.record(page, PageHash.ofZeroPage(page));
+        }
+        pagesReceived[channel] += batch.pages().length;
+    }
+
+    private void checkReceiving() throws StreamException {
+        if (discarded) {
+            throw new StreamException(StreamErrorCode.ABORTED, "migration " + id + " was discarded: " + discardReason());
+        }
+    }
+
+    private int checkPage(int channel, int page) throws StreamException {
+        if (page < 0 || page >= memory.pageCount()) {
+            throw new StreamException(StreamErrorCode.BAD_FRAME, "page index " + page
+                    + " out of range 0.." + (memory.pageCount() - 1));
+        }
+        if (Striping.channelOf(page, channelCount) != channel) {
+            throw new StreamException(StreamErrorCode.BAD_FRAME, "page " + page + " arrived on channel "
+                    + channel + ", it belongs to channel " + Striping.channelOf(page, channelCount));
+        }
+        return page;
+    }
+
+    /** A control message after the Hello. */
+    public synchronized void onControl(int channel, Control message) throws StreamException {
+        switch (message.getBodyCase()) {
+            case CHANNEL_END -> channelEnded(channel, message.getChannelEnd().getPages());
+            case DEVICE_STATE -> deviceState(channel, message.getDeviceState());
+            case COMMIT -> commit(channel);
+            default -> throw new StreamException(StreamErrorCode.BAD_FRAME,
+                    "unexpected " + message.getBodyCase() + " on channel " + channel + " in state " + lifecycle.current());
+        }
+    }
+
+    private void channelEnded(int channel, long pagesSent) throws StreamException {
+        if (ended[channel] || pagesSent != pagesReceived[channel]) {
+            throw new StreamException(StreamErrorCode.BAD_FRAME, "channel " + channel + " ended with "
+                    + pagesReceived[channel] + " pages received, source sent " + pagesSent);
+        }
+        ended[channel] = true;
+        readyIfComplete();
+    }
+
+    private void deviceState(int channel, DeviceState state) throws StreamException {
+        if (channel != 0 || deviceState != null) {
+            throw new StreamException(StreamErrorCode.BAD_FRAME, "device state must come once, on channel 0");
+        }
+        deviceState = state;
+        readyIfComplete();
+    }
+
+    private void readyIfComplete() throws StreamException {
+        if (deviceState == null || lifecycle.current() != IncomingState.RECEIVING) {
+            return;
+        }
+        for (boolean channelEnded : ended) {
+            if (!channelEnded) {
+                return;
+            }
+        }
+        if (received.value() != deviceState.getMemoryDigest()) {
+            throw new StreamException(StreamErrorCode.DIGEST_MISMATCH, "memory digest mismatch: received "
+                    + Long.toHexString(received.value()) + ", source sent " + Long.toHexString(deviceState.getMemoryDigest()));
+        }
+        lifecycle.transition(IncomingState.READY);
+        log.info("migration {}: memory verified ({} pages received), READY", id, deviceState.getPagesTotal());
+        sinks[0].send(Control.newBuilder().setReady(Ready.getDefaultInstance()).build());
+    }
+
+    private void commit(int channel) throws StreamException {
+        if (channel != 0 || lifecycle.current() != IncomingState.READY) {
+            throw new StreamException(StreamErrorCode.BAD_FRAME, "COMMIT on channel " + channel + " in state " + lifecycle.current());
+        }
+        lifecycle.transition(IncomingState.ACTIVE);
+        activator.activate(spec, memory, deviceState.getVcpuStateList().stream().map(ByteString::toByteArray).toList());
+        log.info("migration {}: committed, guest {} ACTIVE here", id, spec.getName());
+        sinks[0].send(Control.newBuilder().setActive(Active.getDefaultInstance()).build());
+        onFinished.accept(this);
+    }
+
+    /** A channel went away. Before COMMIT that ends the migration here. */
+    public synchronized void channelClosed(int channel) {
+        if (lifecycle.current() != IncomingState.ACTIVE) {
+            discard("channel " + channel + " closed before COMMIT");
+        }
+    }
+
+    /** Drops the reservation unless the guest was activated. Idempotent. */
+    public synchronized void discard(String reason) {
+        if (!lifecycle.tryTransition(IncomingState.DISCARDED)) {
+            return;
+        }
+        discarded = true;
+        discardReason = reason;
+        log.warn("migration {}: discarded: {}", id, reason);
+        if (sinks != null) {
+            for (ControlSink sink : sinks) {
+                if (sink != null) {
+                    sink.close();
+                }
+            }
+        }
+        memory.close();
+        onFinished.accept(this);
+    }
+
+    public long reservedBytes() {
+        return memory.byteSize();
+    }
+
+}

@@ -1,0 +1,39 @@
+package dev.ferry.agent.migration;
+
+import dev.ferry.proto.v1.MigrationOptions;
+import dev.ferry.proto.v1.StallAction;
+import java.time.Duration;
+
+/** A migration's options with defaults filled in and ranges checked. */
+public record MigrationSettings(Duration maxDowntime, int maxRounds, int channels,
+                                long bandwidthBytesPerSecond, boolean failOnStall, int stallRounds) {
+    public static final Duration DEFAULT_MAX_DOWNTIME = Duration.ofMillis(50);
+    public static final int DEFAULT_MAX_ROUNDS = 30;
+    public static final int DEFAULT_CHANNELS = 2;
+    public static final int MAX_CHANNELS = 16;
+    public static final int DEFAULT_STALL_ROUNDS = 5;
+
+    public MigrationSettings {
+        require(!maxDowntime.isNegative() && !maxDowntime.isZero(), "max downtime must be positive");
+        require(maxRounds >= 1 && maxRounds <= 1000, "max rounds must be 1..1000, got " + maxRounds);
+        require(channels >= 1 && channels <= MAX_CHANNELS, "channels must be 1.." + MAX_CHANNELS + ", got " + channels);
+        require(bandwidthBytesPerSecond >= 0, "bandwidth must be >= 0 (0 = unlimited)");
+        require(stallRounds >= 1, "stall rounds must be >= 1");
+    }
+
+    public static MigrationSettings from(MigrationOptions o) {
+        return new MigrationSettings(
+                o.getMaxDowntimeMicros() == 0 ? DEFAULT_MAX_DOWNTIME : Duration.ofNanos(o.getMaxDowntimeMicros() * 1000),
+                o.getMaxRounds() == 0 ? DEFAULT_MAX_ROUNDS : o.getMaxRounds(),
+                o.getChannels() == 0 ? DEFAULT_CHANNELS : o.getChannels(),
+                o.getBandwidthBytesPerSecond(),
+                o.getOnStall() == StallAction.STALL_FAIL,
+                o.getStallRounds() == 0 ? DEFAULT_STALL_ROUNDS : o.getStallRounds());
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+}

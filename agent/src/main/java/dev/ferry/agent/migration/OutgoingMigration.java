@@ -1,0 +1,254 @@
+package dev.ferry.agent.migration;
+
+import dev.ferry.agent.guest.Guest;
+import dev.ferry.agent.host.HostedGuest;
+import dev.ferry.agent.transport.PageStreamTransport;
+import dev.ferry.agent.transport.PeerChannel;
+import dev.ferry.common.lifecycle.Lifecycle;
+import dev.ferry.common.memory.GuestMemory;
+import dev.ferry.common.memory.PageDigest;
+import dev.ferry.common.wire.PageStreamFormat;
+import dev.ferry.proto.v1.Commit;
+import dev.ferry.proto.v1.Control;
+import dev.ferry.proto.v1.DeviceState;
+import dev.ferry.proto.v1.GuestState;
+import dev.ferry.proto.v1.Hello;
+import dev.ferry.proto.v1.MigrationStatus;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The source side of one migration, run on its own thread: connect, pre-copy rounds
+ * until the {@link ConvergencePlanner} says stop, pause and send the rest with the device
+ * state, wait for READY, COMMIT, wait for ACTIVE.
+ *
+ * <p>Any failure before COMMIT rolls back: the guest resumes here and the channels close
+ * (the destination discards on close). Once COMMIT has left, the guest never resumes
+ * here: without ACTIVE it stays paused and the migration ends FENCED.
+ */
+public final class OutgoingMigration implements Runnable {
+    private static final Logger log = LoggerFactory.getLogger(OutgoingMigration.class);
+
+    private final MigrationTarget target;
+    private final HostedGuest hosted;
+    private final Guest guest;
+    private final GuestMemory memory;
+    private final MigrationSettings settings;
+    private final MigrationTimeouts timeouts;
+    private final PageStreamTransport transport;
+    private final Runnable onCompleted;
+    private final Lifecycle<MigrationStatus> lifecycle;
+    private final PageDigest sent;
+    private final ConvergencePlanner planner;
+    private final MigrationStats stats;
+    private final List<ChannelSender> senders = new ArrayList<>();
+    private final ParallelRounds rounds;
+    private volatile boolean cancelled;
+    private boolean paused;
+
+    public OutgoingMigration(MigrationTarget target, HostedGuest hosted, MigrationSettings settings,
+                             MigrationTimeouts timeouts, PageStreamTransport transport, Runnable onCompleted) {
+        this.target = target;
+        this.hosted = hosted;
+        this.guest = hosted.guest();
+        this.memory = guest.memory();
+        this.settings = settings;
+        this.timeouts = timeouts;
+        this.transport = transport;
+        this.onCompleted = onCompleted;
+        this.lifecycle = OutgoingLifecycle.create(target.migrationId());
+        this.sent = PageDigest.ofZeroMemory(memory.pageCount());
+        this.planner = new ConvergencePlanner(settings);
+        this.stats = new MigrationStats(target, guest.name(), memory.byteSize(), settings);
+        this.rounds = new ParallelRounds(target.migrationId(), settings.channels());
+    }
+
+    public String id() {
+        return target.migrationId();
+    }
+
+    public ProgressFeed feed() {
+        return stats.feed();
+    }
+
+    public String guestName() {
+        return guest.name();
+    }
+
+    /** Asks the migration to roll back; honoured until COMMIT is sent. */
+    public void cancel() {
+        cancelled = true;
+    }
+
+    @Override
+    public void run() {
+        try {
+            setUp();
+            preCopy();
+            stopAndCopy();
+        } catch (Exception e) {
+            rollBack(e);
+            return;
+        } finally {
+            rounds.close();
+        }
+        commit();
+    }
+
+    private void setUp() throws IOException, InterruptedException {
+        stats.publish(MigrationStatus.SETUP);
+        BandwidthLimiter limiter = new BandwidthLimiter(settings.bandwidthBytesPerSecond());
+        for (int i = 0; i < settings.channels(); i++) {
+            PeerChannel peer = transport.connect(target.dataHost(), target.dataPort(), timeouts.connect());
+            senders.add(new ChannelSender(i, settings.channels(), peer, memory, sent, limiter,
+                    timeouts.writable(), () -> cancelled));
+            peer.write(Control.newBuilder().setHello(hello(i)).build());
+        }
+        for (ChannelSender sender : senders) {
+            expect(sender.peer().receive(timeouts.handshake()), Control.BodyCase.HELLO_ACK);
+        }
+        stats.setupDone();
+    }
+
+    private Hello hello(int channel) {
+        return Hello.newBuilder().setProtocolVersion(PageStreamFormat.PROTOCOL_VERSION)
+                .setMigrationId(target.migrationId()).setTicket(target.ticket())
+                .setChannelIndex(channel).setChannelCount(settings.channels())
+                .setMemoryBytes(memory.byteSize()).build();
+    }
+
+    private void preCopy() throws Exception {
+        lifecycle.transition(MigrationStatus.PRECOPY);
+        hosted.setState(GuestState.GUEST_MIGRATING_OUT);
+        memory.dirtyBitmap().markAll();
+        List<RoundResult> results = new ArrayList<>();
+        for (int round = 0; ; round++) {
+            results.add(runRound(round, MigrationStatus.PRECOPY));
+            ConvergencePlanner.Decision decision = planner.next(results);
+            stats.planned(decision);
+            log.info("migration {}: round {} left {} dirty pages; {}", id(), round,
+                    results.getLast().dirtyPagesAfter(), decision.reason());
+            if (decision.action() == ConvergencePlanner.Action.FAIL) {
+                throw new IllegalStateException(decision.reason());
+            }
+            if (decision.action() == ConvergencePlanner.Action.STOP_AND_COPY) {
+                return;
+            }
+        }
+    }
+
+    private RoundResult runRound(int round, MigrationStatus status) throws Exception {
+        stats.roundStarted(round, status);
+        long start = System.nanoTime();
+        long pages = sum(senders, s -> s.pagesSent.sum());
+        long zeros = sum(senders, s -> s.zerosSent.sum());
+        long bytes = sum(senders, s -> s.bytesOnWire.sum());
+        rounds.run(senders, sender -> {
+            sender.sendRound(round);
+            sender.awaitWrites(timeouts.writable());
+        }, () -> stats.live(senders, memory.dirtyBitmap().dirtyPages(), status));
+        RoundResult result = new RoundResult(round, sum(senders, s -> s.pagesSent.sum()) - pages,
+                sum(senders, s -> s.zerosSent.sum()) - zeros, sum(senders, s -> s.bytesOnWire.sum()) - bytes,
+                System.nanoTime() - start, memory.dirtyBitmap().dirtyPages());
+        stats.roundDone(result, senders);
+        return result;
+    }
+
+    private void stopAndCopy() throws Exception {
+        lifecycle.transition(MigrationStatus.STOP_AND_COPY);
+        guest.pause(timeouts.pause());
+        paused = true;
+        stats.paused();
+        runRound(stats.rounds(), MigrationStatus.STOP_AND_COPY);
+        for (ChannelSender sender : senders) {
+            sender.sendEnd();
+        }
+        senders.getFirst().peer().write(Control.newBuilder().setDeviceState(DeviceState.newBuilder()
+                .setSpec(guest.spec()).addAllVcpuState(guest.cpuStates().stream().map(com.google.protobuf.ByteString::copyFrom).toList())
+                .setMemoryDigest(sent.value()).setPagesTotal(sum(senders, ChannelSender::pagesTotal))).build());
+        expect(senders.getFirst().peer().receive(timeouts.ready()), Control.BodyCase.READY);
+    }
+
+    private void commit() {
+        PeerChannel control = senders.getFirst().peer();
+        var written = control.write(Control.newBuilder().setCommit(Commit.getDefaultInstance()).build())
+                .awaitUninterruptibly(timeouts.active().toMillis());
+        if (!written || !control.isOpen()) {
+            // the COMMIT frame never fully left: the destination cannot act on it
+            rollBack(new IOException("could not send COMMIT: channel closed"));
+            return;
+        }
+        lifecycle.transition(MigrationStatus.COMMITTING);
+        stats.publish(MigrationStatus.COMMITTING);
+        try {
+            expect(control.receive(timeouts.active()), Control.BodyCase.ACTIVE);
+        } catch (Exception e) {
+            fence(e);
+            return;
+        }
+        complete();
+    }
+
+    private void complete() {
+        stats.activated();
+        closeChannels();
+        int mismatches = sent.countMismatches(memory.segment());
+        if (mismatches != 0) {
+            log.error("migration {}: {} pages of the frozen source differ from what was sent: a write escaped "
+                    + "dirty tracking; the destination's copy may be wrong", id(), mismatches);
+        }
+        lifecycle.transition(MigrationStatus.COMPLETED);
+        stats.finish(MigrationStatus.COMPLETED, mismatches == 0, mismatches == 0 ? ""
+                : mismatches + " pages differ between the frozen source and what was sent");
+        onCompleted.run();
+        log.info("migration {}: completed, downtime {} us", id(), stats.downtimeMicros());
+    }
+
+    private void fence(Exception cause) {
+        lifecycle.transition(MigrationStatus.FENCED);
+        hosted.setState(GuestState.GUEST_FENCED);
+        closeChannels();
+        String message = "COMMIT was sent but the destination did not confirm ACTIVE (" + cause.getMessage()
+                + "): the guest stays paused on " + target.sourceHost() + " (fenced) until an operator learns "
+                + "whether it runs on " + target.destinationHost();
+        log.error("migration {}: {}", id(), message);
+        stats.finish(MigrationStatus.FENCED, false, message);
+    }
+
+    private void rollBack(Exception cause) {
+        MigrationStatus end = cancelled || cause instanceof CancellationException ? MigrationStatus.CANCELLED : MigrationStatus.FAILED;
+        lifecycle.transition(end);
+        closeChannels();
+        if (paused) {
+            guest.resume();
+        }
+        hosted.setState(GuestState.GUEST_RUNNING);
+        String reason = cause.getMessage() == null ? cause.toString() : cause.getMessage();
+        log.warn("migration {}: rolled back, guest {} keeps running here: {}", id(), guest.name(), reason);
+        stats.finish(end, false, reason + "; rolled back: " + guest.name() + " keeps running on " + target.sourceHost());
+    }
+
+    private void closeChannels() {
+        for (ChannelSender sender : senders) {
+            sender.peer().close();
+        }
+    }
+
+    private static void expect(Control reply, Control.BodyCase expected) throws IOException {
+        if (reply.getBodyCase() == Control.BodyCase.ERROR) {
+            throw new IOException("destination refused: " + reply.getError().getCode() + ": " + reply.getError().getMessage());
+        }
+        if (reply.getBodyCase() != expected) {
+            throw new IOException("destination sent " + reply.getBodyCase() + " where " + expected + " was due");
+        }
+    }
+
+    private static long sum(List<ChannelSender> senders, java.util.function.ToLongFunction<ChannelSender> f) {
+        return senders.stream().mapToLong(f).sum();
+    }
+
+}

@@ -1,0 +1,94 @@
+package dev.ferry.agent.transport;
+
+import dev.ferry.agent.migration.IncomingMigration;
+import dev.ferry.agent.migration.IncomingMigrations;
+import dev.ferry.agent.migration.StreamException;
+import dev.ferry.common.wire.PageBatch;
+import dev.ferry.common.wire.ZeroPageBatch;
+import dev.ferry.proto.v1.Control;
+import dev.ferry.proto.v1.StreamErrorCode;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
+import io.netty.util.ReferenceCountUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Destination side of one channel: the first frame must be a Hello with a valid ticket;
+ * after that, frames go to the {@link IncomingMigration}. Any protocol error answers with
+ * a StreamError, closes this channel and discards the migration; it never touches a
+ * running guest.
+ */
+final class IncomingChannelHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(IncomingChannelHandler.class);
+
+    private final IncomingMigrations incoming;
+    private IncomingMigration migration;
+    private int channelIndex = -1;
+
+    IncomingChannelHandler(IncomingMigrations incoming) {
+        this.incoming = incoming;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        try {
+            if (migration == null) {
+                hello(ctx, msg);
+            } else {
+                dispatch(msg);
+            }
+        } catch (StreamException e) {
+            fail(ctx, e);
+        } catch (RuntimeException e) {
+            fail(ctx, new StreamException(StreamErrorCode.INTERNAL, e.toString()));
+        } finally {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void hello(ChannelHandlerContext ctx, Object msg) throws StreamException {
+        if (!(msg instanceof Control control) || !control.hasHello()) {
+            throw new StreamException(StreamErrorCode.BAD_FRAME, "the first frame must be a Hello, got " + msg);
+        }
+        var hello = control.getHello();
+        if (hello.getProtocolVersion() != dev.ferry.common.wire.PageStreamFormat.PROTOCOL_VERSION) {
+            throw new StreamException(StreamErrorCode.BAD_VERSION, "protocol version " + hello.getProtocolVersion()
+                    + " not supported; this agent speaks " + dev.ferry.common.wire.PageStreamFormat.PROTOCOL_VERSION);
+        }
+        IncomingMigration candidate = incoming.forHello(hello);
+        channelIndex = candidate.attach(hello, new NettyControlSink(ctx.channel()));
+        migration = candidate;
+    }
+
+    private void dispatch(Object msg) throws StreamException {
+        switch (msg) {
+            case PageBatch batch -> migration.applyPages(channelIndex, batch);
+            case ZeroPageBatch zeros -> migration.applyZeroPages(channelIndex, zeros);
+            case Control control -> migration.onControl(channelIndex, control);
+            default -> throw new StreamException(StreamErrorCode.BAD_FRAME, "unexpected message " + msg);
+        }
+    }
+
+    private void fail(ChannelHandlerContext ctx, StreamException e) {
+        log.warn("page stream from {}: {} {}", ctx.channel().remoteAddress(), e.code(), e.getMessage());
+        new NettyControlSink(ctx.channel()).fail(e);
+        if (migration != null) {
+            migration.discard(e.code() + ": " + e.getMessage());
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        StreamErrorCode code = cause instanceof DecoderException ? StreamErrorCode.BAD_FRAME : StreamErrorCode.INTERNAL;
+        fail(ctx, new StreamException(code, cause.getMessage() == null ? cause.toString() : cause.getMessage()));
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (migration != null) {
+            migration.channelClosed(channelIndex);
+        }
+    }
+}

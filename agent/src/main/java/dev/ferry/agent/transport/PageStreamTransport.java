@@ -1,0 +1,99 @@
+package dev.ferry.agent.transport;
+
+import dev.ferry.agent.migration.IncomingMigrations;
+import dev.ferry.common.wire.ControlEncoder;
+import dev.ferry.common.wire.PageStreamDecoder;
+import dev.ferry.common.wire.PageStreamFraming;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The agent's Netty side of the page stream: one server for incoming migrations, and
+ * outgoing connections to peers, sharing one event loop group. Pipelines: framing and
+ * codec first, the thin protocol adapter last.
+ */
+public final class PageStreamTransport implements AutoCloseable {
+    /** Enough in flight to keep a fast link busy, small enough that nothing queues unbounded. */
+    private static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(4 << 20, 16 << 20);
+    private static final ControlEncoder CONTROL_ENCODER = new ControlEncoder();
+
+    private final EventLoopGroup group;
+    private final Channel server;
+
+    private PageStreamTransport(EventLoopGroup group, Channel server) {
+        this.group = group;
+        this.server = server;
+    }
+
+    public static PageStreamTransport start(InetSocketAddress listen, IncomingMigrations incoming, int threads) {
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(threads, NioIoHandler.newFactory());
+        try {
+            Channel server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childOption(ChannelOption.SO_RCVBUF, 4 << 20)
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            codec(ch.pipeline()).addLast(new IncomingChannelHandler(incoming));
+                        }
+                    })
+                    .bind(listen).syncUninterruptibly().channel();
+            return new PageStreamTransport(group, server);
+        } catch (RuntimeException e) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            throw e;
+        }
+    }
+
+    static ChannelPipeline codec(ChannelPipeline pipeline) {
+        return pipeline.addLast(new PageStreamFraming(), new PageStreamDecoder(), CONTROL_ENCODER);
+    }
+
+    public InetSocketAddress localAddress() {
+        return (InetSocketAddress) server.localAddress();
+    }
+
+    /** Opens one channel to a peer's page-stream server. */
+    public PeerChannel connect(String host, int port, Duration timeout) throws IOException {
+        PeerChannel[] peer = new PeerChannel[1];
+        Bootstrap bootstrap = new Bootstrap().group(group).channel(NioSocketChannel.class)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_SNDBUF, 4 << 20)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) timeout.toMillis())
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        peer[0] = new PeerChannel(ch);
+                        codec(ch.pipeline()).addLast(new OutgoingChannelHandler(peer[0]));
+                    }
+                });
+        var future = bootstrap.connect(host, port).awaitUninterruptibly();
+        if (!future.isSuccess()) {
+            throw new IOException("cannot connect to page stream at " + host + ":" + port + ": " + future.cause().getMessage(), future.cause());
+        }
+        return peer[0];
+    }
+
+    /** Stops accepting, then stops the event loops; bounded. */
+    @Override
+    public void close() {
+        server.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+}
