@@ -3,12 +3,12 @@ package dev.ferry.agent.guest;
 import dev.ferry.proto.v1.ProgramSpec;
 
 /** Builds the program a spec names, validating it against the guest's memory size. */
-final class Programs {
+public final class Programs {
     static final String CHOICES = "dirtier, idle";
 
     private Programs() {}
 
-    static Program create(ProgramSpec spec, long memoryBytes) {
+    public static Program create(ProgramSpec spec, long memoryBytes) {
         return switch (spec.getProgramCase()) {
             case DIRTIER -> Dirtier.of(spec.getDirtier(), memoryBytes);
             case IDLE -> new Idle();
