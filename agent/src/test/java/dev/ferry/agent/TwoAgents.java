@@ -81,11 +81,15 @@ public final class TwoAgents implements AutoCloseable {
     /** Follows a migration's progress stream to its end; returns every update. */
     public List<MigrationProgress> watch(int source, String id, Duration timeout) {
         List<MigrationProgress> updates = new ArrayList<>();
-        Iterator<MigrationProgress> stream = AgentServiceGrpc.newBlockingStub(channels.get(source))
+        stream(source, id, timeout).forEachRemaining(updates::add);
+        return updates;
+    }
+
+    /** The live progress stream of a migration, ending after its terminal status. */
+    public Iterator<MigrationProgress> stream(int source, String id, Duration timeout) {
+        return AgentServiceGrpc.newBlockingStub(channels.get(source))
                 .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
                 .watchMigration(AgentWatchMigrationRequest.newBuilder().setMigrationId(id).build());
-        stream.forEachRemaining(updates::add);
-        return updates;
     }
 
     public MigrationProgress migrate(int from, int to, String guest, MigrationOptions options) {

@@ -69,7 +69,7 @@ public final class GuestMemory implements AutoCloseable {
     /** A tracked guest write. */
     public void writeLong(long offset, long value) {
         segment.set(LONG, offset, value);
-        dirty.mark((int) (offset >>> PAGE_SHIFT));
+        dirty.markBytes(offset, Long.BYTES);  // an unaligned long may straddle two pages
     }
 
     /** A tracked guest write of a whole page, every long set to {@code seed + i * step}. */
