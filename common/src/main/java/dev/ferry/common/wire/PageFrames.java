@@ -7,6 +7,8 @@ import dev.ferry.proto.v1.Control;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufOutputStream;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
@@ -36,6 +38,38 @@ public final class PageFrames {
             buf.writeInt(pages[i]);
         }
         return buf;
+    }
+
+    /**
+     * A PAGES frame whose page data is guest memory itself, read by the socket when the
+     * frame is written: no copy. The hash recorded is of memory as it is now; a page that
+     * changes before the socket reads it is dirty again and will be sent (and hashed) again,
+     * and the last round runs with the guest paused, so the final digest describes exactly
+     * the bytes that arrived. The memory must outlive the write.
+     */
+    public static ByteBuf pagesFromMemory(ByteBufAllocator alloc, int round, int[] pages, int count,
+                                          MemorySegment memory, PageDigest sent) {
+        int body = PageStreamFormat.pagesBody(count);
+        ByteBuf header = alloc.directBuffer(PageStreamFormat.LENGTH_FIELD + PageStreamFormat.TYPE_FIELD
+                + PageStreamFormat.BATCH_HEADER + count * PageStreamFormat.INDEX_SIZE);
+        header.writeInt(body).writeByte(PageStreamFormat.PAGES).writeInt(round).writeInt(count);
+        for (int i = 0; i < count; i++) {
+            header.writeInt(pages[i]);
+        }
+        CompositeByteBuf frame = alloc.compositeDirectBuffer(count + 1).addComponent(true, header);
+        int runStart = 0;
+        for (int i = 0; i < count; i++) {
+            long offset = (long) pages[i] << GuestMemory.PAGE_SHIFT;
+            sent.record(pages[i], PageHash.of(memory, offset, pages[i]));
+            boolean runEnds = i + 1 == count || pages[i + 1] != pages[i] + 1;
+            if (runEnds) {
+                long from = (long) pages[runStart] << GuestMemory.PAGE_SHIFT;
+                long bytes = (long) (i + 1 - runStart) << GuestMemory.PAGE_SHIFT;
+                frame.addComponent(true, Unpooled.wrappedBuffer(memory.asSlice(from, bytes).asByteBuffer()));
+                runStart = i + 1;
+            }
+        }
+        return frame;
     }
 
     /**
