@@ -52,6 +52,7 @@ public final class HostOperations implements AutoCloseable {
     private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("reservation-timer").daemon().factory());
     private final SecureRandom random = new SecureRandom();
+    private final List<Thread> running = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public HostOperations(String hostName, String dataHost, LocalGuests guests, IncomingMigrations incoming,
                           PageStreamTransport transport, MigrationTimeouts timeouts, Duration reservationTimeout) {
@@ -180,11 +181,12 @@ public final class HostOperations implements AutoCloseable {
                 () -> retire(hosted));
         hosted.setState(GuestState.GUEST_MIGRATING_OUT);
         remember(migration);
-        Thread.ofPlatform().name("migrate-" + request.getMigrationId()).start(migration);
+        running.add(Thread.ofPlatform().name("migrate-" + request.getMigrationId()).start(migration));
         return migration;
     }
 
     private void remember(OutgoingMigration migration) {
+        running.removeIf(thread -> !thread.isAlive());
         outgoing.put(migration.id(), migration);
         if (outgoing.size() > FINISHED_MIGRATIONS_KEPT) {
             outgoing.entrySet().removeIf(e -> e.getValue().feed().ended() && outgoing.size() > FINISHED_MIGRATIONS_KEPT);
@@ -205,12 +207,24 @@ public final class HostOperations implements AutoCloseable {
         return migration;
     }
 
-    /** Discards reservations, stops timers and every guest; bounded. */
+    /**
+     * Rolls back outgoing migrations and waits for them (their channels close, so no write
+     * still reads guest memory), discards reservations, then stops every guest; bounded.
+     */
     @Override
     public void close() {
         timers.shutdownNow();
         synchronized (this) {
             outgoing.values().forEach(OutgoingMigration::cancel);
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        for (Thread thread : running) {
+            try {
+                thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
         }
         incoming.all().forEach(m -> m.discard("agent shutting down"));
         for (HostedGuest hosted : guests.all()) {

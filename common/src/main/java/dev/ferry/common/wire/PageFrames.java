@@ -31,6 +31,7 @@ public final class PageFrames {
     }
 
     public static ByteBuf zeroPages(ByteBufAllocator alloc, int round, int[] pages, int count) {
+        checkCount(pages, count, PageStreamFormat.MAX_ZERO_PAGES_PER_FRAME);
         int body = PageStreamFormat.zeroPagesBody(count);
         ByteBuf buf = alloc.buffer(PageStreamFormat.LENGTH_FIELD + body);
         buf.writeInt(body).writeByte(PageStreamFormat.ZERO_PAGES).writeInt(round).writeInt(count);
@@ -49,6 +50,8 @@ public final class PageFrames {
      */
     public static ByteBuf pagesFromMemory(ByteBufAllocator alloc, int round, int[] pages, int count,
                                           MemorySegment memory, PageDigest sent) {
+        checkCount(pages, count, PageStreamFormat.MAX_PAGES_PER_FRAME);
+        checkPages(pages, count, memory);
         int body = PageStreamFormat.pagesBody(count);
         ByteBuf header = alloc.directBuffer(PageStreamFormat.LENGTH_FIELD + PageStreamFormat.TYPE_FIELD
                 + PageStreamFormat.BATCH_HEADER + count * PageStreamFormat.INDEX_SIZE);
@@ -79,6 +82,8 @@ public final class PageFrames {
      */
     public static ByteBuf pages(ByteBufAllocator alloc, int round, int[] pages, int count,
                                 MemorySegment memory, PageDigest sent) {
+        checkCount(pages, count, PageStreamFormat.MAX_PAGES_PER_FRAME);
+        checkPages(pages, count, memory);
         int body = PageStreamFormat.pagesBody(count);
         ByteBuf buf = alloc.directBuffer(PageStreamFormat.LENGTH_FIELD + body);
         buf.writeInt(body).writeByte(PageStreamFormat.PAGES).writeInt(round).writeInt(count);
@@ -94,5 +99,21 @@ public final class PageFrames {
             sent.record(pages[i], PageHash.of(data, at, pages[i]));
         }
         return buf;
+    }
+
+    /** Checked before allocating, so a bad call neither leaks a buffer nor records a hash. */
+    private static void checkCount(int[] pages, int count, int max) {
+        if (count < 0 || count > pages.length || count > max) {
+            throw new IndexOutOfBoundsException("page count " + count + " outside 0.." + Math.min(pages.length, max));
+        }
+    }
+
+    private static void checkPages(int[] pages, int count, MemorySegment memory) {
+        long memoryPages = memory.byteSize() >>> GuestMemory.PAGE_SHIFT;
+        for (int i = 0; i < count; i++) {
+            if (pages[i] < 0 || pages[i] >= memoryPages) {
+                throw new IndexOutOfBoundsException("page " + pages[i] + " outside memory of " + memoryPages + " pages");
+            }
+        }
     }
 }

@@ -8,6 +8,7 @@ import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
  */
 public final class PageStreamFraming extends LengthFieldBasedFrameDecoder {
     public PageStreamFraming() {
-        super(PageStreamFormat.MAX_FRAME_BODY, 0, PageStreamFormat.LENGTH_FIELD, 0, PageStreamFormat.LENGTH_FIELD, true);
+        // Netty's cap counts the length field too
+        super(PageStreamFormat.LENGTH_FIELD + PageStreamFormat.MAX_FRAME_BODY, 0, PageStreamFormat.LENGTH_FIELD, 0, PageStreamFormat.LENGTH_FIELD, true);
     }
 }
