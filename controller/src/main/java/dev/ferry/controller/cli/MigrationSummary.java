@@ -59,8 +59,13 @@ final class MigrationSummary {
 
     private static String sent(MigrationProgress end) {
         long pages = end.getPagesSent() + end.getZeroPages();
-        return Units.formatSize(end.getPagesSent() * PAGE, 2) + " in " + pages + " pages (" + end.getZeroPages()
-                + " zero), " + Units.formatSize(end.getBytesOnWire(), 2) + " on the wire";
+        return gib(end.getPagesSent() * PAGE) + " in " + pages + " pages (" + end.getZeroPages()
+                + " zero), " + gib(end.getBytesOnWire()) + " on the wire";
+    }
+
+    // Always GiB, so summaries of different migrations line up and compare at a glance.
+    private static String gib(long bytes) {
+        return String.format(Locale.ROOT, "%.2f GiB", bytes / (double) (1L << 30));
     }
 
     // Bytes on the wire over the time spent copying (setup excluded).
