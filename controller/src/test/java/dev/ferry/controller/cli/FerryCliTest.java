@@ -93,6 +93,17 @@ class FerryCliTest {
     }
 
     @Test
+    void destroyRemovesTheGuest() {
+        createIdle("demo");
+        Result result = run("destroy", "demo");
+
+        assertEquals(0, result.code(), result.err());
+        assertEquals("destroyed guest demo\n", result.out());
+        assertTrue(cluster.agents.get("host-a").guests.isEmpty());
+        assertEquals(1, run("guests").lines().size(), "only the header is left");
+    }
+
+    @Test
     void migratePrintsProgressPerRoundAndTheSummary() {
         createIdle("demo");
         Result result = run("migrate", "demo", "--to", "host-b");
