@@ -70,6 +70,15 @@ public final class MigrationCoordinator {
                 .subscribe(watcher);
     }
 
+    /** Refuses operations that would pull a guest from under its running migration (e.g. destroy). */
+    public synchronized void requireIdle(String guest) {
+        String running = activeByGuest.get(guest);
+        if (running != null) {
+            throw RequestRejectedException.precondition("guest " + guest + " is migrating (" + running
+                    + "); wait for it to end with `ferry watch " + running + "`");
+        }
+    }
+
     public List<MigrationProgress> migrations() {
         return history.newestFirst();
     }

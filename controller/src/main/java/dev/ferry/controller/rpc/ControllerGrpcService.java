@@ -69,8 +69,10 @@ public final class ControllerGrpcService extends ControllerServiceGrpc.Controlle
 
     @Override
     public void destroyGuest(DestroyGuestRequest request, StreamObserver<DestroyGuestResponse> response) {
-        replyLater(response, () -> cluster.destroyGuest(request.getName())
-                .thenApply(done -> DestroyGuestResponse.getDefaultInstance()));
+        replyLater(response, () -> {
+            migrations.requireIdle(request.getName());
+            return cluster.destroyGuest(request.getName()).thenApply(done -> DestroyGuestResponse.getDefaultInstance());
+        });
     }
 
     @Override

@@ -186,6 +186,8 @@ class ControllerServiceTest {
         String first = migrate("demo", "host-b");
 
         assertStatus(Status.Code.FAILED_PRECONDITION, "already migrating (" + first + ")", () -> migrate("demo", "host-b"));
+        assertStatus(Status.Code.FAILED_PRECONDITION, "is migrating (" + first + ")",
+                () -> controller.destroyGuest(DestroyGuestRequest.newBuilder().setName("demo").build()));
         hostA.gate.countDown();
         assertEquals(MigrationStatus.COMPLETED, last(first).getStatus());
     }
