@@ -34,7 +34,7 @@ abstract sealed class ProgressDisplay {
         if (p.getStatus() == MigrationStatus.COMPLETED) {
             return 100;
         }
-        if (p.getMemoryBytes() <= 0) {
+        if (p.getMemoryBytes() <= 0 || p.getStatus() == MigrationStatus.SETUP) {
             return 0;
         }
         double done = 100.0 * (p.getMemoryBytes() - p.getRemainingBytes()) / p.getMemoryBytes();

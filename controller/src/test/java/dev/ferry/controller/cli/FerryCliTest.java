@@ -111,7 +111,7 @@ class FerryCliTest {
         assertEquals(ExitCodes.OK, result.code(), result.err());
         // The watch starts from the latest state, so how many rounds it sees is timing; each at most once.
         List<String> progress = result.lines().subList(0, result.lines().size() - 7);
-        assertEquals(progress.size(), progress.stream().map(l -> l.substring(0, 20)).distinct().count(), result.out());
+        assertEquals(progress.size(), progress.stream().map(l -> l.split(" +sent")[0]).distinct().count(), result.out());
         assertTrue(progress.getLast().startsWith("completed     round 2"), result.out());
         List<String> summary = summary(result);
         assertTrue(summary.getFirst().matches("Migration m-[0-9a-f]{8} completed: demo host-a -> host-b"), summary.getFirst());

@@ -46,6 +46,8 @@ class ProgressDisplayTest {
     void percentFollowsRemainingBytes() {
         MigrationProgress half = FakeAgent.precopy(1, 0, 512L << 20).toBuilder().setMemoryBytes(1L << 30).build();
         assertEquals(50, ProgressDisplay.percent(half));
+        assertEquals(0, ProgressDisplay.percent(MigrationProgress.newBuilder().setStatus(MigrationStatus.SETUP)
+                .setMemoryBytes(1L << 30).build()), "nothing copied yet during setup");
     }
 
     private static List<MigrationProgress> updates() {
