@@ -1,0 +1,85 @@
+package dev.ferry.controller.cli;
+
+import dev.ferry.proto.v1.CreateGuestRequest;
+import dev.ferry.proto.v1.DirtierSpec;
+import dev.ferry.proto.v1.DirtyPattern;
+import dev.ferry.proto.v1.GuestInfo;
+import dev.ferry.proto.v1.GuestSpec;
+import dev.ferry.proto.v1.IdleSpec;
+import dev.ferry.proto.v1.ProgramSpec;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+@Command(name = "create", description = "Create a guest on a host.")
+final class CreateCommand implements Callable<Integer> {
+
+    /** The programs a guest can run. */
+    enum Program { dirtier, idle }
+
+    /** How the dirtier picks pages. */
+    enum Pattern { uniform, hotset, sequential }
+
+    @ParentCommand
+    private FerryCommand ferry;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "Guest name, unique in the cluster.")
+    private String name;
+
+    @Option(names = "--host", required = true, description = "Host to create the guest on.")
+    private String host;
+
+    @Option(names = "--memory", required = true, paramLabel = "SIZE", converter = Converters.Size.class,
+            description = "Memory size, e.g. 512m, 1g (binary units; a multiple of 4 KiB).")
+    private long memory;
+
+    @Option(names = "--vcpus", defaultValue = "1", description = "Number of vCPUs (default: ${DEFAULT-VALUE}).")
+    private int vcpus;
+
+    @Option(names = "--program", required = true, description = "Workload: ${COMPLETION-CANDIDATES}.")
+    private Program program;
+
+    @Option(names = "--rate", paramLabel = "RATE", defaultValue = "unlimited", converter = Converters.Rate.class,
+            description = "dirtier: bytes written per second, e.g. 100m = 100 MiB/s; unlimited or 0 (default: ${DEFAULT-VALUE}).")
+    private long rate;
+
+    @Option(names = "--pattern", defaultValue = "uniform",
+            description = "dirtier: page pattern, ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    private Pattern pattern;
+
+    @Option(names = "--working-set", paramLabel = "SIZE", defaultValue = "0", converter = Converters.Size.class,
+            description = "dirtier: bytes of memory it writes to; 0 = all (default).")
+    private long workingSet;
+
+    @Option(names = "--fill-random", description = "idle: fill memory with random bytes at creation.")
+    private boolean fillRandom;
+
+    @Override
+    public Integer call() {
+        CreateGuestRequest request = CreateGuestRequest.newBuilder().setHost(host).setSpec(spec()).build();
+        GuestInfo guest = ferry.call(stub -> FerryCommand.unary(stub).createGuest(request));
+        if (ferry.json()) {
+            Json.print(ferry.out(), guest);
+        } else {
+            GuestTable.print(ferry.out(), List.of(guest));
+        }
+        return ExitCodes.OK;
+    }
+
+    private GuestSpec spec() {
+        return GuestSpec.newBuilder().setName(name).setMemoryBytes(memory).setVcpus(vcpus).setProgram(programSpec()).build();
+    }
+
+    private ProgramSpec programSpec() {
+        return switch (program) {
+            case dirtier -> ProgramSpec.newBuilder().setDirtier(DirtierSpec.newBuilder().setRateBytesPerSecond(rate)
+                    .setPattern(DirtyPattern.valueOf(pattern.name().toUpperCase(Locale.ROOT)))
+                    .setWorkingSetBytes(workingSet)).build();
+            case idle -> ProgramSpec.newBuilder().setIdle(IdleSpec.newBuilder().setFillRandom(fillRandom)).build();
+        };
+    }
+}

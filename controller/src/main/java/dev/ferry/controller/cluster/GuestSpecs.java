@@ -1,0 +1,25 @@
+package dev.ferry.controller.cluster;
+
+import dev.ferry.proto.v1.GuestSpec;
+
+/** Checks a guest spec before any agent sees it, so users get the controller's clear message. */
+final class GuestSpecs {
+
+    static final long PAGE_SIZE = 4096;
+
+    private GuestSpecs() {
+    }
+
+    static void validate(GuestSpec spec) {
+        if (spec.getName().isBlank()) {
+            throw RequestRejectedException.invalid("a guest needs a name");
+        }
+        if (spec.getMemoryBytes() <= 0 || spec.getMemoryBytes() % PAGE_SIZE != 0) {
+            throw RequestRejectedException.invalid("guest memory must be a positive multiple of 4096 bytes (4 KiB pages), got "
+                    + spec.getMemoryBytes());
+        }
+        if (spec.getVcpus() < 0) {
+            throw RequestRejectedException.invalid("vcpus must not be negative, got " + spec.getVcpus());
+        }
+    }
+}
