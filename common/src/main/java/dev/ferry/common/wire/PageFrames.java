@@ -75,32 +75,6 @@ public final class PageFrames {
         return frame;
     }
 
-    /**
-     * A PAGES frame holding a copy of {@code pages[0..count)} taken from {@code memory} now.
-     * Each page is hashed from the copy, not from guest memory, so the digest describes
-     * exactly the bytes that travel even while the guest keeps writing.
-     */
-    public static ByteBuf pages(ByteBufAllocator alloc, int round, int[] pages, int count,
-                                MemorySegment memory, PageDigest sent) {
-        checkCount(pages, count, PageStreamFormat.MAX_PAGES_PER_FRAME);
-        checkPages(pages, count, memory);
-        int body = PageStreamFormat.pagesBody(count);
-        ByteBuf buf = alloc.directBuffer(PageStreamFormat.LENGTH_FIELD + body);
-        buf.writeInt(body).writeByte(PageStreamFormat.PAGES).writeInt(round).writeInt(count);
-        for (int i = 0; i < count; i++) {
-            buf.writeInt(pages[i]);
-        }
-        int dataStart = buf.writerIndex();
-        buf.writerIndex(dataStart + count * GuestMemory.PAGE_SIZE);
-        MemorySegment data = MemorySegment.ofBuffer(buf.nioBuffer(dataStart, count * GuestMemory.PAGE_SIZE));
-        for (int i = 0; i < count; i++) {
-            long at = (long) i * GuestMemory.PAGE_SIZE;
-            MemorySegment.copy(memory, (long) pages[i] << GuestMemory.PAGE_SHIFT, data, at, GuestMemory.PAGE_SIZE);
-            sent.record(pages[i], PageHash.of(data, at, pages[i]));
-        }
-        return buf;
-    }
-
     /** Checked before allocating, so a bad call neither leaks a buffer nor records a hash. */
     private static void checkCount(int[] pages, int count, int max) {
         if (count < 0 || count > pages.length || count > max) {
