@@ -17,6 +17,7 @@ import dev.ferry.proto.v1.DirtyPattern;
 import dev.ferry.proto.v1.GuestSpec;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -61,7 +62,7 @@ class LifecycleTest {
                 if (cpu.get(0) == 1 && memory.readLong(0) == 0) {
                     throw new IllegalStateException("simulated guest fault");
                 }
-                LockSupportNap.nap();
+                LockSupport.parkNanos(100_000); // don't spin
             }
 
             @Override
@@ -117,13 +118,6 @@ class LifecycleTest {
     void idleWithoutFillStartsZeroed() {
         try (Guest guest = Guest.create(idle("zero", MIB, false))) {
             assertEquals(PageDigest.ofZeroMemory(256).value(), PageDigest.of(guest.memory().segment()));
-        }
-    }
-
-    /** Keeps the failing test program from spinning. */
-    private static final class LockSupportNap {
-        static void nap() {
-            java.util.concurrent.locks.LockSupport.parkNanos(100_000);
         }
     }
 }
