@@ -688,7 +688,7 @@ class PageStreamCodecTest {
     @Test
     @Disabled("bug: PageFrames.pages (PageFrames.java:52-66) allocates the direct frame buffer, then copies"
             + " pages in a loop with no try/catch; a page index outside the memory (or count > pages.length)"
-            + " throws IndexOutOfBoundsException / ArrayIndexOutOfBoundsException and the 4 MiB direct buffer"
+            + " throws IndexOutOfBoundsException / ArrayIndexOutOfBoundsException and the direct frame buffer (up to 4 MiB)"
             + " leaks. It has also already recorded the earlier pages' hashes into the sent digest for a frame"
             + " that never travels. Fix: release buf in a catch and rethrow (and validate indices before recording).")
     void pagesReleasesItsBufferWhenAPageIndexIsOutOfRange() {
