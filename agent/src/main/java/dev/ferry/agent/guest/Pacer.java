@@ -14,7 +14,7 @@ final class Pacer {
     /** Longest single sleep, so a pause request waits at most about this long. */
     static final long SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     /** How far behind schedule we catch up; beyond it (a stall, a slow host) we start afresh. */
-    private static final long MAX_LAG_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+    private static final long MAX_LAG_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
 
     private final double intervalNanos;
     private long start;

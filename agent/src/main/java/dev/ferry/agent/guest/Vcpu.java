@@ -77,6 +77,9 @@ final class Vcpu implements Runnable {
 
     /** Waits for the thread to end until {@code deadlineNanos}; true if it has. */
     boolean join(long deadlineNanos) {
+        if (thread.getState() == Thread.State.NEW) {
+            return true; // never started: nothing to wait for
+        }
         try {
             long left = Math.max(1, deadlineNanos - System.nanoTime());
             return thread.join(Duration.ofNanos(left));

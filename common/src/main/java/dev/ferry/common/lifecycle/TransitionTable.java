@@ -39,7 +39,9 @@ public final class TransitionTable<S extends Enum<S>> {
 
         @SafeVarargs
         public final Builder<S> from(S from, S... to) {
-            next.get(from).addAll(Set.of(to));
+            for (S target : to) {
+                next.get(from).add(target);
+            }
             return this;
         }
 

@@ -12,6 +12,7 @@ import java.lang.invoke.MethodHandle;
  * until used, so creating a large guest costs no memset and untouched pages cost no RAM.
  * Falls back to an {@link Arena} allocation (zeroed eagerly) where mmap is not available.
  */
+@SuppressWarnings("restricted")  // mmap/munmap downcalls: the reason this class exists
 final class AnonymousMapping implements AutoCloseable {
     private static final int PROT_READ = 1;
     private static final int PROT_WRITE = 2;

@@ -83,10 +83,13 @@ public final class GuestMemory implements AutoCloseable {
         dirty.mark(page);
     }
 
-    /** Writes every page once so that the copy does not pay for first-touch faults. */
+    /**
+     * Writes every page once (its own first byte back) so that a copy into it does not pay
+     * for first-touch faults. Not for memory a guest is writing at the same time.
+     */
     public void pretouch() {
         for (long offset = 0; offset < segment.byteSize(); offset += PAGE_SIZE) {
-            segment.set(ValueLayout.JAVA_BYTE, offset, (byte) 0);
+            segment.set(ValueLayout.JAVA_BYTE, offset, segment.get(ValueLayout.JAVA_BYTE, offset));
         }
     }
 
