@@ -199,6 +199,24 @@ public final class HostOperations implements AutoCloseable {
         hosted.guest().close();
     }
 
+    /**
+     * Cancels a migration this host takes part in: an outgoing one rolls back (until COMMIT),
+     * an incoming one not yet active is discarded.
+     */
+    public synchronized void cancel(String id) {
+        OutgoingMigration out = outgoing.get(id);
+        if (out != null) {
+            out.cancel();
+            return;
+        }
+        IncomingMigration in = incoming.all().stream().filter(m -> m.id().equals(id)).findFirst()
+                .orElseThrow(() -> new NoSuchElementException("no migration '" + id + "' on " + hostName));
+        if (in.state() == IncomingState.ACTIVE) {
+            throw new IllegalStateException("migration " + id + " already committed: the guest runs on " + hostName);
+        }
+        in.discard("cancelled");
+    }
+
     public synchronized OutgoingMigration migration(String id) {
         OutgoingMigration migration = outgoing.get(id);
         if (migration == null) {

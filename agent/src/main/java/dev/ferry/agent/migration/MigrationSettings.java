@@ -31,6 +31,14 @@ public record MigrationSettings(Duration maxDowntime, int maxRounds, int channel
                 o.getStallRounds() == 0 ? DEFAULT_STALL_ROUNDS : o.getStallRounds());
     }
 
+    /** The options as this migration runs them, defaults filled in. */
+    public MigrationOptions toOptions() {
+        return MigrationOptions.newBuilder().setMaxDowntimeMicros(maxDowntime.toNanos() / 1000).setMaxRounds(maxRounds)
+                .setChannels(channels).setBandwidthBytesPerSecond(bandwidthBytesPerSecond)
+                .setOnStall(failOnStall ? StallAction.STALL_FAIL : StallAction.STALL_STOP_ANYWAY)
+                .setStallRounds(stallRounds).build();
+    }
+
     private static void require(boolean ok, String message) {
         if (!ok) {
             throw new IllegalArgumentException(message);

@@ -21,6 +21,7 @@ final class MigrationStats {
         progress = MigrationProgress.newBuilder().setMigrationId(target.migrationId()).setGuest(guest)
                 .setSourceHost(target.sourceHost()).setDestinationHost(target.destinationHost())
                 .setMemoryBytes(memoryBytes).setRemainingBytes(memoryBytes).setChannels(settings.channels())
+                .setOptions(settings.toOptions())
                 .setStatus(MigrationStatus.SETUP).setStartedUnixMillis(System.currentTimeMillis());
         feed = new ProgressFeed(progress.build());
     }

@@ -70,7 +70,7 @@ public final class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBas
     @Override
     public void cancelMigration(AgentCancelMigrationRequest request, StreamObserver<AgentCancelMigrationResponse> response) {
         answer(response, () -> {
-            host.migration(request.getMigrationId()).cancel();
+            host.cancel(request.getMigrationId());
             return AgentCancelMigrationResponse.getDefaultInstance();
         });
     }
