@@ -14,6 +14,7 @@ FERRY_ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
 FERRY_MIN_JAVA=25
 FERRY_AGENT_JAR="$FERRY_ROOT/agent/target/ferry-agent.jar"
 FERRY_CONTROLLER_JAR="$FERRY_ROOT/controller/target/ferry-controller.jar"
+FERRY_BENCH_JAR="$FERRY_ROOT/bench/target/ferry-bench.jar"
 
 ferry_err() { printf 'ferry: %s\n' "$*" >&2; }
 
@@ -92,7 +93,7 @@ ferry_mvn() {
 # */src is newer than either jar.
 ferry_build_needed() {
   local jar newer
-  for jar in "$FERRY_AGENT_JAR" "$FERRY_CONTROLLER_JAR"; do
+  for jar in "$FERRY_AGENT_JAR" "$FERRY_CONTROLLER_JAR" "$FERRY_BENCH_JAR"; do
     [[ -f "$jar" ]] || return 0
     newer=$(find "$FERRY_ROOT"/pom.xml "$FERRY_ROOT"/*/pom.xml "$FERRY_ROOT"/*/src \
                  -newer "$jar" -print -quit 2>/dev/null || true)

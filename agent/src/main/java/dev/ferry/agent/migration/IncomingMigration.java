@@ -119,14 +119,13 @@ public final class IncomingMigration {
         }
     }
 
+    /** Copies each page from the received buffers (one copy) into guest memory, then hashes it there. */
     public void applyPages(int channel, PageBatch batch) throws StreamException {
         checkReceiving();
-        MemorySegment data = MemorySegment.ofBuffer(batch.content().nioBuffer());
-        long dataBase = batch.dataOffset(0) - batch.content().readerIndex();
         for (int i = 0; i < batch.count(); i++) {
             int page = checkPage(channel, batch.pageIndex(i));
             long to = (long) page << GuestMemory.PAGE_SHIFT;
-            MemorySegment.copy(data, dataBase + (long) i * GuestMemory.PAGE_SIZE, segment, to, GuestMemory.PAGE_SIZE);
+            batch.content().getBytes(batch.dataOffset(i), segment.asSlice(to, GuestMemory.PAGE_SIZE).asByteBuffer());
             received.record(page, PageHash.of(segment, to, page));
         }
         pagesReceived[channel] += batch.count();

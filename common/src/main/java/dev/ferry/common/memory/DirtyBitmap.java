@@ -22,13 +22,20 @@ public final class DirtyBitmap {
 
     private final int pages;
     private final long[] words;
+    private final boolean tracking;
 
     public DirtyBitmap(int pages) {
+        this(pages, true);
+    }
+
+    /** {@code tracking} false makes {@link #mark} do nothing: only to measure what tracking costs. */
+    DirtyBitmap(int pages, boolean tracking) {
         if (pages <= 0) {
             throw new IllegalArgumentException("a bitmap needs at least one page, got " + pages);
         }
         this.pages = pages;
         this.words = new long[wordsFor(pages)];
+        this.tracking = tracking;
     }
 
     static int wordsFor(int pages) {
@@ -45,6 +52,9 @@ public final class DirtyBitmap {
 
     /** Marks a page dirty. Call after the data store. */
     public void mark(int page) {
+        if (!tracking) {
+            return;
+        }
         int word = page >>> 6;
         long bit = 1L << page;
         VarHandle.fullFence();

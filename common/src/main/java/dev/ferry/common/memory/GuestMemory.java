@@ -22,16 +22,25 @@ public final class GuestMemory implements AutoCloseable {
     private final MemorySegment segment;
     private final DirtyBitmap dirty;
 
-    private GuestMemory(AnonymousMapping mapping) {
+    private GuestMemory(AnonymousMapping mapping, boolean tracking) {
         this.mapping = mapping;
         this.segment = mapping.segment();
-        this.dirty = new DirtyBitmap(Math.toIntExact(segment.byteSize() >>> PAGE_SHIFT));
+        this.dirty = new DirtyBitmap(Math.toIntExact(segment.byteSize() >>> PAGE_SHIFT), tracking);
     }
 
     /** Maps {@code bytes} of zeroed memory; pages are not touched until first used. */
     public static GuestMemory allocate(long bytes) {
         checkSize(bytes);
-        return new GuestMemory(AnonymousMapping.map(bytes));
+        return new GuestMemory(AnonymousMapping.map(bytes), true);
+    }
+
+    /**
+     * Memory whose writes are not tracked: it cannot be migrated. Only for measuring what
+     * dirty tracking costs the guest (the tracking-overhead benchmark).
+     */
+    public static GuestMemory allocateUntracked(long bytes) {
+        checkSize(bytes);
+        return new GuestMemory(AnonymousMapping.map(bytes), false);
     }
 
     public static void checkSize(long bytes) {

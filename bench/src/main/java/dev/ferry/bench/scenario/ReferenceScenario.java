@@ -1,0 +1,50 @@
+package dev.ferry.bench.scenario;
+
+import dev.ferry.bench.RawSender;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The ceiling on this machine, measured in the same run: plain Java senders stream an
+ * off-heap segment over loopback TCP into a pre-touched segment in another process (as
+ * many connections as Ferry's channels, no framing, no Ferry code), and a memcpy of the
+ * same size.
+ */
+public final class ReferenceScenario implements Scenario {
+    private final RawSender sender;
+    private final long bytes;
+
+    public ReferenceScenario(RawSender sender, long bytes) {
+        this.sender = sender;
+        this.bytes = bytes;
+    }
+
+    @Override
+    public String name() {
+        return "reference";
+    }
+
+    @Override
+    public Map<String, Double> runOnce() throws Exception {
+        Map<String, Double> m = new LinkedHashMap<>();
+        double tcpSeconds = sender.sendOnce();
+        m.put("total_ms", tcpSeconds * 1e3);
+        m.put("throughput_gbps", bytes * 8 / tcpSeconds / 1e9);
+        m.put("memcpy_gbps", memcpyGbps());
+        return m;
+    }
+
+    private double memcpyGbps() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment from = arena.allocate(bytes, 4096);
+            MemorySegment to = arena.allocate(bytes, 4096);
+            from.fill((byte) 7);
+            to.fill((byte) 0);
+            long start = System.nanoTime();
+            MemorySegment.copy(from, 0, to, 0, bytes);
+            return bytes * 8 / ((System.nanoTime() - start) / 1e9) / 1e9;
+        }
+    }
+}
