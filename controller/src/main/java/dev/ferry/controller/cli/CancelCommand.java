@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-@Command(name = "cancel", description = "Cancel a running migration; it rolls back unless it already committed.")
+@Command(name = "cancel", description = "Roll back a running migration (unless it committed).")
 final class CancelCommand implements Callable<Integer> {
 
     @ParentCommand

@@ -261,6 +261,15 @@ class FerryCliTest {
     }
 
     @Test
+    void helpListsCancel() {
+        Result result = run("--help");
+
+        assertEquals(ExitCodes.OK, result.code(), result.err());
+        assertTrue(result.out().matches("(?s).*\\n +cancel +Roll back a running migration \\(unless it committed\\)\\.\\n +migrations .*"),
+                result.out());
+    }
+
+    @Test
     void usageErrorsExitTwo() {
         assertEquals(ExitCodes.USAGE, run("migrate", "demo").code());
         assertEquals(ExitCodes.USAGE, run("create", "x", "--host", "host-a", "--memory", "1q", "--program", "idle").code());
