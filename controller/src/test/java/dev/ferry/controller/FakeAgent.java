@@ -29,7 +29,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * An AgentService that keeps guests in a map and plays a scripted migration: its
  * WatchMigration sends the script's updates (optionally holding after the first until a
- * test opens the gate), then completes, or breaks with UNAVAILABLE if told to.
+ * test opens the gate), then completes, or breaks with UNAVAILABLE if told to. Like a real
+ * source, a cancelled migration ends CANCELLED instead of playing the rest of its script.
  */
 public final class FakeAgent extends AgentServiceGrpc.AgentServiceImplBase {
 
@@ -41,6 +42,8 @@ public final class FakeAgent extends AgentServiceGrpc.AgentServiceImplBase {
     public final AtomicInteger watchCalls = new AtomicInteger();
     public volatile List<MigrationProgress> script = completedScript();
     public volatile Status prepareFailure;
+    public volatile CountDownLatch prepareGate = new CountDownLatch(0);
+    public volatile Status cancelFailure;
     public volatile boolean breakWatch;
     public volatile CountDownLatch gate = new CountDownLatch(0);
 
@@ -93,6 +96,10 @@ public final class FakeAgent extends AgentServiceGrpc.AgentServiceImplBase {
     @Override
     public void prepareIncoming(PrepareIncomingRequest request, StreamObserver<PrepareIncomingResponse> response) {
         prepares.add(request);
+        if (!await(prepareGate)) {
+            response.onError(Status.DEADLINE_EXCEEDED.withDescription("prepare gate never opened").asRuntimeException());
+            return;
+        }
         if (prepareFailure != null) {
             response.onError(prepareFailure.asRuntimeException());
             return;
@@ -109,6 +116,10 @@ public final class FakeAgent extends AgentServiceGrpc.AgentServiceImplBase {
 
     @Override
     public void cancelMigration(AgentCancelMigrationRequest request, StreamObserver<AgentCancelMigrationResponse> response) {
+        if (cancelFailure != null) {
+            response.onError(cancelFailure.asRuntimeException());
+            return;
+        }
         cancels.add(request.getMigrationId());
         reply(response, AgentCancelMigrationResponse.getDefaultInstance());
     }
@@ -119,11 +130,17 @@ public final class FakeAgent extends AgentServiceGrpc.AgentServiceImplBase {
         watchCalls.incrementAndGet();
         List<MigrationProgress> updates = script;
         CountDownLatch hold = gate;
-        Thread.ofVirtual().start(() -> play(updates, hold, response));
+        Thread.ofVirtual().start(() -> play(request.getMigrationId(), updates, hold, response));
     }
 
-    private void play(List<MigrationProgress> updates, CountDownLatch hold, StreamObserver<MigrationProgress> response) {
+    private void play(String id, List<MigrationProgress> updates, CountDownLatch hold, StreamObserver<MigrationProgress> response) {
         for (int i = 0; i < updates.size(); i++) {
+            if (i > 0 && cancels.contains(id)) {
+                response.onNext(progress(MigrationStatus.CANCELLED, updates.get(i - 1).getRound())
+                        .setError("migration cancelled").build());
+                response.onCompleted();
+                return;
+            }
             response.onNext(updates.get(i));
             if (i == 0 && !await(hold)) {
                 response.onError(Status.DEADLINE_EXCEEDED.withDescription("gate never opened").asRuntimeException());

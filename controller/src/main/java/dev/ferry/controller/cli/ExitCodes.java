@@ -40,8 +40,7 @@ public final class ExitCodes {
         return switch (end.getStatus()) {
             case COMPLETED -> end.getMemoryVerified() ? OK : UNVERIFIED;
             case FENCED -> FENCED;
-            case FAILED -> Outcomes.lostContact(end) ? UNKNOWN : MIGRATION_FAILED;
-            case CANCELLED -> MIGRATION_FAILED;
+            case FAILED, CANCELLED -> MIGRATION_FAILED;
             default -> UNKNOWN;
         };
     }

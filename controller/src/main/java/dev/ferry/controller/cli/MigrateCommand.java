@@ -5,7 +5,6 @@ import dev.ferry.proto.v1.MigrateResponse;
 import dev.ferry.proto.v1.MigrationOptions;
 import dev.ferry.proto.v1.StallAction;
 import java.time.Duration;
-import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -46,7 +45,8 @@ final class MigrateCommand implements Callable<Integer> {
             description = "If rounds stop shrinking: stop (switch over anyway) or fail (roll back) (default: ${DEFAULT-VALUE}).")
     private OnStall onStall;
 
-    @Option(names = "--no-wait", description = "Print the migration id and exit without following it.")
+    @Option(names = "--no-wait", description = "Print the migration id and exit without following it "
+            + "(follow it with `ferry watch ID`, stop it with `ferry cancel ID`).")
     private boolean noWait;
 
     @Override
@@ -58,7 +58,7 @@ final class MigrateCommand implements Callable<Integer> {
             if (noWait) {
                 return printId(started);
             }
-            return new MigrationFollower(ferry).follow(stub, started.getMigrationId(), OptionalLong.of(micros(maxDowntime)));
+            return new MigrationFollower(ferry).follow(stub, started.getMigrationId());
         });
     }
 

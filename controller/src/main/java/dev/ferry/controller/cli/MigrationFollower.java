@@ -4,7 +4,6 @@ import dev.ferry.proto.v1.ControllerServiceGrpc.ControllerServiceBlockingStub;
 import dev.ferry.proto.v1.MigrationProgress;
 import dev.ferry.proto.v1.WatchMigrationRequest;
 import java.util.Iterator;
-import java.util.OptionalLong;
 
 /** Follows a migration to its end, showing progress, then prints the summary. Shared by migrate and watch. */
 final class MigrationFollower {
@@ -16,7 +15,7 @@ final class MigrationFollower {
     }
 
     /** Returns the exit code for how the migration ended. */
-    int follow(ControllerServiceBlockingStub stub, String id, OptionalLong targetMicros) {
+    int follow(ControllerServiceBlockingStub stub, String id) {
         MigrationProgress end = watch(stub, id);
         if (!Outcomes.isTerminal(end.getStatus())) {
             throw new IllegalStateException("the controller ended the watch of " + id + " while it was "
@@ -25,7 +24,7 @@ final class MigrationFollower {
         if (ferry.json()) {
             Json.print(ferry.out(), end);
         } else {
-            MigrationSummary.lines(end, targetMicros).forEach(ferry.out()::println);
+            MigrationSummary.lines(end).forEach(ferry.out()::println);
         }
         return ExitCodes.of(end);
     }

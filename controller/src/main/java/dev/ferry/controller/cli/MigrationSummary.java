@@ -4,23 +4,24 @@ import dev.ferry.proto.v1.MigrationProgress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.OptionalLong;
 
 /** The report printed when a migration ends. */
 final class MigrationSummary {
 
     private static final long PAGE = 4096;
+    /** What {@code max_downtime_micros = 0} means (common.proto). */
+    static final long DEFAULT_MAX_DOWNTIME_MICROS = 50_000;
 
     private MigrationSummary() {
     }
 
-    /** The summary lines; {@code targetMicros} is the downtime target if the caller knows it. */
-    static List<String> lines(MigrationProgress end, OptionalLong targetMicros) {
+    /** The summary lines; the downtime target comes from the options the migration ran with. */
+    static List<String> lines(MigrationProgress end) {
         List<String> lines = new ArrayList<>();
         lines.add("Migration " + end.getMigrationId() + " " + Outcomes.statusWord(end.getStatus()) + ": "
                 + end.getGuest() + " " + end.getSourceHost() + " -> " + end.getDestinationHost());
         lines.add(field("total time", seconds(end.getTotalMicros()) + "  (setup " + Units.formatMillis(end.getSetupMicros()) + ")"));
-        lines.add(field("downtime", downtime(end, targetMicros)));
+        lines.add(field("downtime", downtime(end)));
         lines.add(field("rounds", String.valueOf(rounds(end))));
         lines.add(field("sent", sent(end)));
         lines.add(field("throughput", throughput(end)));
@@ -47,9 +48,15 @@ final class MigrationSummary {
         return String.format(Locale.ROOT, "%.2f s", micros / 1e6);
     }
 
-    private static String downtime(MigrationProgress end, OptionalLong targetMicros) {
+    // Progress from a controller or agent older than the options field has no target to show.
+    private static String downtime(MigrationProgress end) {
         String actual = String.format(Locale.ROOT, "%.1f ms", end.getDowntimeMicros() / 1000.0);
-        return targetMicros.isPresent() ? actual + "  (target " + Units.formatMillis(targetMicros.getAsLong()) + ")" : actual;
+        return end.hasOptions() ? actual + "  (target " + Units.formatMillis(target(end)) + ")" : actual;
+    }
+
+    private static long target(MigrationProgress end) {
+        long requested = end.getOptions().getMaxDowntimeMicros();
+        return requested > 0 ? requested : DEFAULT_MAX_DOWNTIME_MICROS;
     }
 
     // The per-round list is the truth when present; the round counter is 0-based.

@@ -1,6 +1,5 @@
 package dev.ferry.controller.cli;
 
-import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -16,9 +15,8 @@ final class WatchCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "ID", description = "Migration id, e.g. m-1a2b3c4d.")
     private String id;
 
-    // The downtime target is not part of MigrationProgress, so watch cannot show it.
     @Override
     public Integer call() {
-        return ferry.call(stub -> new MigrationFollower(ferry).follow(stub, id, OptionalLong.empty()));
+        return ferry.call(stub -> new MigrationFollower(ferry).follow(stub, id));
     }
 }

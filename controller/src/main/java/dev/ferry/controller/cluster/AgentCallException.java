@@ -15,6 +15,17 @@ public final class AgentCallException extends RuntimeException {
         this.agentStatus = cause.getStatus();
     }
 
+    private AgentCallException(String message, AgentCallException cause) {
+        super(message, cause);
+        this.host = cause.host;
+        this.agentStatus = cause.agentStatus;
+    }
+
+    /** The same failure, its message led by what the controller was doing. */
+    public AgentCallException during(String action) {
+        return new AgentCallException(action + ": " + getMessage(), this);
+    }
+
     public String host() {
         return host;
     }

@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.random.RandomGenerator;
@@ -24,7 +25,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Starts migrations and keeps their progress. {@link #start} validates and returns at once;
+ * Starts, follows and cancels migrations. {@link #start} validates and returns at once;
  * each migration then runs on its own thread of the injected executor. One migration per
  * guest at a time: the start check and the claim happen under this object's lock.
  */
@@ -40,6 +41,7 @@ public final class MigrationCoordinator {
     private final MigrationIds ids;
     private final MigrationHistory history = new MigrationHistory();
     private final Map<String, String> activeByGuest = new HashMap<>();
+    private final Map<String, MigrationRun> runsById = new HashMap<>();
 
     public MigrationCoordinator(Cluster cluster, ExecutorService runs, Clock clock,
             Duration callTimeout, int watchRetries, Duration retryBackoff, RandomGenerator random) {
@@ -70,12 +72,29 @@ public final class MigrationCoordinator {
                 .subscribe(watcher);
     }
 
+    /**
+     * Cancels a migration that has not ended: the run forwards it to the source agent, on a
+     * thread of the executor. NOT_FOUND for an unknown id, FAILED_PRECONDITION once it ended.
+     */
+    public CompletableFuture<Void> cancel(String id) {
+        MigrationRecord record = history.find(id).orElseThrow(() -> RequestRejectedException.notFound("no migration with id " + id));
+        MigrationRun run;
+        synchronized (this) {
+            run = runsById.get(id);
+        }
+        if (run == null || record.finished()) {
+            throw RequestRejectedException.precondition("migration " + id + " already ended ("
+                    + record.latest().getStatus() + "); there is nothing to cancel");
+        }
+        return CompletableFuture.runAsync(run::cancel, runs);
+    }
+
     /** Refuses operations that would pull a guest from under its running migration (e.g. destroy). */
     public synchronized void requireIdle(String guest) {
         String running = activeByGuest.get(guest);
         if (running != null) {
             throw RequestRejectedException.precondition("guest " + guest + " is migrating (" + running
-                    + "); wait for it to end with `ferry watch " + running + "`");
+                    + "); wait for it to end with `ferry watch " + running + "` or stop it with `ferry cancel " + running + "`");
         }
     }
 
@@ -100,13 +119,16 @@ public final class MigrationCoordinator {
         String id = uniqueId();
         MigrationProgress initial = MigrationProgress.newBuilder().setMigrationId(id).setGuest(guest.getSpec().getName())
                 .setSourceHost(source.host()).setDestinationHost(destination.host()).setStatus(MigrationStatus.SETUP)
-                .setMemoryBytes(guest.getSpec().getMemoryBytes()).setStartedUnixMillis(settings.clock().millis()).build();
+                .setMemoryBytes(guest.getSpec().getMemoryBytes()).setOptions(options)
+                .setStartedUnixMillis(settings.clock().millis()).build();
         MigrationRecord record = new MigrationRecord(initial);
         history.add(record);
         activeByGuest.put(guest.getSpec().getName(), id);
         LOG.info("migration {}: guest {} {} -> {}", id, guest.getSpec().getName(), source.host(), destination.host());
-        runs.execute(new MigrationRun(initial, guest.getSpec(), options, source, destination, settings,
-                progress -> publish(record, progress)));
+        MigrationRun run = new MigrationRun(initial, guest.getSpec(), options, source, destination, settings,
+                progress -> publish(record, progress));
+        runsById.put(id, run);
+        runs.execute(run);
         return id;
     }
 
@@ -124,6 +146,7 @@ public final class MigrationCoordinator {
         }
         synchronized (this) {
             activeByGuest.remove(progress.getGuest(), progress.getMigrationId());
+            runsById.remove(progress.getMigrationId());
         }
         LOG.info("migration {}: {}{}", progress.getMigrationId(), progress.getStatus(),
                 progress.getError().isEmpty() ? "" : ": " + progress.getError());

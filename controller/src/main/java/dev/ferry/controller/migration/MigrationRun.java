@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The controller's side of one migration, run on its own (virtual) thread: prepare the
  * destination, start the source, then follow the source's progress to a terminal status.
- * The source agent drives the migration itself; this only starts and watches it.
+ * The source agent drives the migration itself; this only starts, watches and cancels it.
+ * A cancel before the source started ends the run here; after, the source agent decides.
  */
 final class MigrationRun implements Runnable {
 
@@ -39,7 +40,10 @@ final class MigrationRun implements Runnable {
     private final Agent destination;
     private final Settings settings;
     private final Consumer<MigrationProgress> publish;
-    private MigrationProgress last;
+    private final Object startLock = new Object();
+    private boolean cancelRequested;
+    private boolean sourceStarted;
+    private volatile MigrationProgress last;
 
     MigrationRun(MigrationProgress initial, GuestSpec spec, MigrationOptions options, Agent source,
             Agent destination, Settings settings, Consumer<MigrationProgress> publish) {
@@ -56,11 +60,54 @@ final class MigrationRun implements Runnable {
     @Override
     public void run() {
         try {
-            startSource(prepareDestination());
+            startSourceUnlessCancelled(prepareDestination());
             follow();
-        } catch (RunFailed e) {
+        } catch (RunEnded e) {
             LOG.warn("migration {}: {}", id(), e.getMessage());
-            publish(ended(e.getMessage()));
+            publish(ended(e.status, e.getMessage()));
+        }
+    }
+
+    /**
+     * Asks the migration to roll back. Before the source started, the run ends itself as
+     * CANCELLED; after, the source agent rolls back unless it already sent COMMIT. Its refusal
+     * comes back as an {@link AgentCallException} naming what failed.
+     */
+    void cancel() {
+        synchronized (startLock) {
+            cancelRequested = true;
+            if (!sourceStarted) {
+                LOG.info("migration {}: cancel requested before the source started", id());
+                return;
+            }
+        }
+        try {
+            source.call(settings.callTimeout(), stub -> stub.cancelMigration(cancelRequest()));
+        } catch (AgentCallException e) {
+            throw e.during("source " + source.host() + " did not cancel migration " + id());
+        }
+        LOG.info("migration {}: cancel forwarded to source {}", id(), source.host());
+        if (beforePause(last.getStatus())) {
+            releaseDestination();
+        }
+    }
+
+    // Once the guest is paused the destination may be about to get COMMIT: discarding it then
+    // would fence the guest. The source's rollback closes the channels, which discards it anyway.
+    private static boolean beforePause(MigrationStatus status) {
+        return status == MigrationStatus.SETUP || status == MigrationStatus.PRECOPY;
+    }
+
+    // Holding the lock over MigrateOut means a cancel either stops the start or follows it.
+    private void startSourceUnlessCancelled(PrepareIncomingResponse prepared) {
+        synchronized (startLock) {
+            if (cancelRequested) {
+                releaseDestination();
+                throw new RunEnded(MigrationStatus.CANCELLED, "cancelled before the source started; the guest keeps running on "
+                        + source.host());
+            }
+            startSource(prepared);
+            sourceStarted = true;
         }
     }
 
@@ -70,7 +117,7 @@ final class MigrationRun implements Runnable {
         try {
             return destination.call(settings.callTimeout(), stub -> stub.prepareIncoming(request));
         } catch (AgentCallException e) {
-            throw new RunFailed("destination " + destination.host() + " could not prepare: " + e.getMessage()
+            throw RunEnded.failed("destination " + destination.host() + " could not prepare: " + e.getMessage()
                     + "; the guest keeps running on " + source.host());
         }
     }
@@ -83,7 +130,7 @@ final class MigrationRun implements Runnable {
             source.call(settings.callTimeout(), stub -> stub.migrateOut(request));
         } catch (AgentCallException e) {
             releaseDestination();
-            throw new RunFailed("source " + source.host() + " could not start the migration: " + e.getMessage()
+            throw RunEnded.failed("source " + source.host() + " could not start the migration: " + e.getMessage()
                     + "; the guest keeps running on " + source.host());
         }
     }
@@ -91,8 +138,7 @@ final class MigrationRun implements Runnable {
     // Best effort: the destination also drops an unused reservation when its ticket expires.
     private void releaseDestination() {
         try {
-            destination.call(settings.callTimeout(), stub -> stub.cancelMigration(
-                    AgentCancelMigrationRequest.newBuilder().setMigrationId(id()).build()));
+            destination.call(settings.callTimeout(), stub -> stub.cancelMigration(cancelRequest()));
         } catch (AgentCallException e) {
             LOG.warn("migration {}: could not release the reservation on {}: {}", id(), destination.host(), e.getMessage());
         }
@@ -114,7 +160,7 @@ final class MigrationRun implements Runnable {
             failures = advancedSince(atLastBreak) ? 1 : failures + 1;
             atLastBreak = last;
             if (failures > settings.watchRetries()) {
-                throw new RunFailed(lostContact(broke));
+                throw new RunEnded(MigrationStatus.UNKNOWN, lostContact(broke));
             }
             LOG.warn("migration {}: watch of {} broke ({}); retry {} of {}", id(), source.host(), broke, failures,
                     settings.watchRetries());
@@ -167,25 +213,39 @@ final class MigrationRun implements Runnable {
         if (stamped.getMemoryBytes() == 0) {
             stamped.setMemoryBytes(initial.getMemoryBytes());
         }
+        if (!stamped.hasOptions()) {
+            stamped.setOptions(initial.getOptions());
+        }
         last = stamped.build();
         publish.accept(last);
         return MigrationStatuses.isTerminal(last.getStatus());
     }
 
-    private MigrationProgress ended(String error) {
+    private MigrationProgress ended(MigrationStatus status, String error) {
         long elapsedMillis = settings.clock().millis() - initial.getStartedUnixMillis();
-        return last.toBuilder().setStatus(MigrationStatus.FAILED).setError(error)
+        return last.toBuilder().setStatus(status).setError(error)
                 .setTotalMicros(Math.max(0, elapsedMillis) * 1000).build();
+    }
+
+    private AgentCancelMigrationRequest cancelRequest() {
+        return AgentCancelMigrationRequest.newBuilder().setMigrationId(id()).build();
     }
 
     private String id() {
         return initial.getMigrationId();
     }
 
-    /** Ends the run with a FAILED status and this message. */
-    private static final class RunFailed extends RuntimeException {
-        RunFailed(String message) {
+    /** Ends the run with this terminal status and message. */
+    private static final class RunEnded extends RuntimeException {
+        private final MigrationStatus status;
+
+        RunEnded(MigrationStatus status, String message) {
             super(message);
+            this.status = status;
+        }
+
+        static RunEnded failed(String message) {
+            return new RunEnded(MigrationStatus.FAILED, message);
         }
     }
 }

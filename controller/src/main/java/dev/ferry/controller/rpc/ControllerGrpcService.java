@@ -2,6 +2,8 @@ package dev.ferry.controller.rpc;
 
 import dev.ferry.controller.cluster.Cluster;
 import dev.ferry.controller.migration.MigrationCoordinator;
+import dev.ferry.proto.v1.CancelMigrationRequest;
+import dev.ferry.proto.v1.CancelMigrationResponse;
 import dev.ferry.proto.v1.ControllerServiceGrpc;
 import dev.ferry.proto.v1.CreateGuestRequest;
 import dev.ferry.proto.v1.DestroyGuestRequest;
@@ -92,6 +94,12 @@ public final class ControllerGrpcService extends ControllerServiceGrpc.Controlle
     @Override
     public void listMigrations(ListMigrationsRequest request, StreamObserver<ListMigrationsResponse> response) {
         reply(response, () -> ListMigrationsResponse.newBuilder().addAllMigrations(migrations.migrations()).build());
+    }
+
+    @Override
+    public void cancelMigration(CancelMigrationRequest request, StreamObserver<CancelMigrationResponse> response) {
+        replyLater(response, () -> migrations.cancel(request.getMigrationId())
+                .thenApply(done -> CancelMigrationResponse.getDefaultInstance()));
     }
 
     private static <T> void reply(StreamObserver<T> response, Supplier<T> handler) {

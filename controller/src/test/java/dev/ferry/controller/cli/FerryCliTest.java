@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -157,8 +158,49 @@ class FerryCliTest {
         Result result = run("migrate", "demo", "--to", "host-b");
 
         assertEquals(ExitCodes.UNKNOWN, result.code());
-        assertTrue(result.out().contains("lost contact with source agent host-a"), result.out());
+        List<String> summary = summary(result);
+        assertTrue(summary.getFirst().matches("Migration m-[0-9a-f]{8} unknown: demo host-a -> host-b"), summary.getFirst());
+        assertTrue(result.out().contains("  error          lost contact with source agent host-a"), result.out());
+        assertTrue(summary.getLast().startsWith("The outcome is not known"), summary.getLast());
+        assertTrue(summary.getLast().contains("Check `ferry guests`"), summary.getLast());
         assertFalse(result.out().contains("keeps running"), result.out());
+    }
+
+    @Test
+    void cancelSaysWhereTheGuestKeepsRunningAndTheMigrationEndsCancelled() {
+        createIdle("demo");
+        cluster.agents.get("host-a").gate = new CountDownLatch(1);
+        String id = run("migrate", "demo", "--to", "host-b", "--no-wait").out().strip();
+
+        Result cancelled = run("cancel", id);
+        cluster.agents.get("host-a").gate.countDown();
+
+        assertEquals(ExitCodes.OK, cancelled.code(), cancelled.err());
+        assertEquals("cancel requested for " + id + "; the guest keeps running on host-a if it had not committed\n",
+                cancelled.out());
+        Result watched = run("watch", id);
+        assertEquals(ExitCodes.MIGRATION_FAILED, watched.code(), watched.out());
+        assertTrue(watched.out().contains("Migration " + id + " cancelled: demo host-a -> host-b"), watched.out());
+        assertTrue(watched.out().contains("The guest keeps running on the source, host-a."), watched.out());
+    }
+
+    @Test
+    void cancelOfAnUnknownMigrationExitsFourWithTheControllersMessage() {
+        Result result = run("cancel", "m-00000000");
+
+        assertEquals(ExitCodes.REJECTED, result.code());
+        assertEquals("ferry: no migration with id m-00000000\n", result.err());
+    }
+
+    @Test
+    void watchShowsTheDowntimeTargetTheMigrationRunsWith() {
+        createIdle("demo");
+        String id = run("migrate", "demo", "--to", "host-b", "--max-downtime", "20ms", "--no-wait").out().strip();
+
+        Result watched = run("watch", id);
+
+        assertEquals(ExitCodes.OK, watched.code(), watched.err());
+        assertTrue(watched.out().contains("  downtime       3.2 ms  (target 20 ms)\n"), watched.out());
     }
 
     @Test
@@ -191,7 +233,7 @@ class FerryCliTest {
         Result watched = run("watch", id);
         assertEquals(ExitCodes.OK, watched.code(), watched.err());
         assertTrue(watched.out().contains("Migration " + id + " completed: demo host-a -> host-b"), watched.out());
-        assertTrue(watched.out().contains("  downtime       3.2 ms\n"), watched.out());
+        assertTrue(watched.out().contains("  downtime       3.2 ms  (target 50 ms)\n"), watched.out());
 
         Result listed = run("migrations");
         assertTrue(listed.lines().getFirst().startsWith("ID"), listed.out());
@@ -216,6 +258,15 @@ class FerryCliTest {
         assertEquals(ExitCodes.REJECTED, result.code());
         assertTrue(result.err().startsWith("ferry: no guest named 'ghost'"), result.err());
         assertFalse(result.err().contains("\tat "), result.err());
+    }
+
+    @Test
+    void helpListsCancel() {
+        Result result = run("--help");
+
+        assertEquals(ExitCodes.OK, result.code(), result.err());
+        assertTrue(result.out().matches("(?s).*\\n +cancel +Roll back a running migration \\(unless it committed\\)\\.\\n +migrations .*"),
+                result.out());
     }
 
     @Test

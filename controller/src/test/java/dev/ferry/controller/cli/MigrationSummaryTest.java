@@ -2,11 +2,11 @@ package dev.ferry.controller.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.ferry.proto.v1.MigrationOptions;
 import dev.ferry.proto.v1.MigrationProgress;
 import dev.ferry.proto.v1.MigrationStatus;
 import dev.ferry.proto.v1.RoundStats;
 import java.util.List;
-import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 
 class MigrationSummaryTest {
@@ -16,7 +16,8 @@ class MigrationSummaryTest {
             .setTotalMicros(2_410_000).setSetupMicros(12_000).setDowntimeMicros(3_200).setPagesSent(260_941)
             .setZeroPages(1203).setBytesOnWire(1_084_479_242L).setMemoryVerified(true)
             .addRounds(RoundStats.newBuilder().setRound(0)).addRounds(RoundStats.newBuilder().setRound(1))
-            .addRounds(RoundStats.newBuilder().setRound(2)).addRounds(RoundStats.newBuilder().setRound(3)).build();
+            .addRounds(RoundStats.newBuilder().setRound(2)).addRounds(RoundStats.newBuilder().setRound(3))
+            .setOptions(MigrationOptions.newBuilder().setMaxDowntimeMicros(50_000)).build();
 
     @Test
     void completedMigrationHasTheDocumentedShape() {
@@ -27,14 +28,24 @@ class MigrationSummaryTest {
                 "  rounds         4",
                 "  sent           1.00 GiB in 262144 pages (1203 zero), 1.01 GiB on the wire",
                 "  throughput     0.42 GiB/s",
-                "  memory         verified"), MigrationSummary.lines(COMPLETED, OptionalLong.of(50_000)));
+                "  memory         verified"), MigrationSummary.lines(COMPLETED));
+    }
+
+    @Test
+    void downtimeTargetComesFromTheOptionsWithZeroMeaningTheDefault() {
+        MigrationProgress tight = COMPLETED.toBuilder().setOptions(MigrationOptions.newBuilder().setMaxDowntimeMicros(500)).build();
+        MigrationProgress defaulted = COMPLETED.toBuilder().setOptions(MigrationOptions.getDefaultInstance()).build();
+
+        assertEquals("  downtime       3.2 ms  (target 0.5 ms)", MigrationSummary.lines(tight).get(2));
+        assertEquals("  downtime       3.2 ms  (target 50 ms)", MigrationSummary.lines(defaulted).get(2));
+        assertEquals("  downtime       3.2 ms", MigrationSummary.lines(COMPLETED.toBuilder().clearOptions().build()).get(2));
     }
 
     @Test
     void failedMigrationSaysWhyAndWhereTheGuestIs() {
         MigrationProgress failed = COMPLETED.toBuilder().setStatus(MigrationStatus.FAILED).setMemoryVerified(false)
-                .setError("destination closed the data channel").build();
-        List<String> lines = MigrationSummary.lines(failed, OptionalLong.empty());
+                .setError("destination closed the data channel").clearOptions().build();
+        List<String> lines = MigrationSummary.lines(failed);
 
         assertEquals("Migration m-1a2b3c4d failed: demo host-a -> host-b", lines.getFirst());
         assertEquals("  downtime       3.2 ms", lines.get(2));
@@ -49,17 +60,31 @@ class MigrationSummaryTest {
         MigrationProgress fenced = COMPLETED.toBuilder().setStatus(MigrationStatus.FENCED).setMemoryVerified(false)
                 .setError("no answer to COMMIT").build();
 
-        assertEquals("Migration m-1a2b3c4d fenced: demo host-a -> host-b", MigrationSummary.lines(fenced, OptionalLong.empty()).getFirst());
-        assertEquals(true, MigrationSummary.lines(fenced, OptionalLong.empty()).getLast().contains("paused on host-a and needs an operator"));
+        assertEquals("Migration m-1a2b3c4d fenced: demo host-a -> host-b", MigrationSummary.lines(fenced).getFirst());
+        assertEquals(true, MigrationSummary.lines(fenced).getLast().contains("paused on host-a and needs an operator"));
         assertEquals(ExitCodes.FENCED, ExitCodes.of(fenced));
     }
 
     @Test
-    void lostContactIsNotReportedAsARollback() {
-        MigrationProgress lost = COMPLETED.toBuilder().setStatus(MigrationStatus.FAILED).setMemoryVerified(false)
+    void unknownOutcomeIsNotReportedAsARollback() {
+        MigrationProgress lost = COMPLETED.toBuilder().setStatus(MigrationStatus.UNKNOWN).setMemoryVerified(false)
                 .setError("lost contact with source agent host-a (UNAVAILABLE); migration status unknown").build();
+        List<String> lines = MigrationSummary.lines(lost);
 
-        assertEquals(true, MigrationSummary.lines(lost, OptionalLong.empty()).getLast().startsWith("The outcome is unknown"));
+        assertEquals("Migration m-1a2b3c4d unknown: demo host-a -> host-b", lines.getFirst());
+        assertEquals("  error          lost contact with source agent host-a (UNAVAILABLE); migration status unknown",
+                lines.get(7));
+        assertEquals("The outcome is not known: the controller lost contact with the source agent. Check `ferry guests` "
+                + "and the agents on host-a and host-b before acting on demo.", lines.getLast());
         assertEquals(ExitCodes.UNKNOWN, ExitCodes.of(lost));
+    }
+
+    @Test
+    void failedMeansRolledBackWhateverItsErrorSays() {
+        MigrationProgress failed = COMPLETED.toBuilder().setStatus(MigrationStatus.FAILED).setMemoryVerified(false)
+                .setError("lost contact with source agent host-a").build();
+
+        assertEquals("The guest keeps running on the source, host-a.", MigrationSummary.lines(failed).getLast());
+        assertEquals(ExitCodes.MIGRATION_FAILED, ExitCodes.of(failed));
     }
 }

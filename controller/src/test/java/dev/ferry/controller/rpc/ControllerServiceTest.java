@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ferry.controller.FakeAgent;
 import dev.ferry.controller.TestCluster;
+import dev.ferry.proto.v1.CancelMigrationRequest;
 import dev.ferry.proto.v1.ControllerServiceGrpc.ControllerServiceBlockingStub;
 import dev.ferry.proto.v1.CreateGuestRequest;
 import dev.ferry.proto.v1.DestroyGuestRequest;
@@ -19,6 +20,7 @@ import dev.ferry.proto.v1.ListGuestsRequest;
 import dev.ferry.proto.v1.ListHostsRequest;
 import dev.ferry.proto.v1.ListMigrationsRequest;
 import dev.ferry.proto.v1.MigrateRequest;
+import dev.ferry.proto.v1.MigrationOptions;
 import dev.ferry.proto.v1.MigrationProgress;
 import dev.ferry.proto.v1.MigrationStatus;
 import dev.ferry.proto.v1.ProgramSpec;
@@ -93,10 +95,19 @@ class ControllerServiceTest {
     @Test
     void agentsGetTheTicketAndOptionsThroughTheController() {
         create("demo", "host-a", TestCluster.GIB);
-        String id = migrate("demo", "host-b");
+        MigrationOptions options = MigrationOptions.newBuilder().setMaxDowntimeMicros(20_000).setChannels(4).build();
+        hostB.prepareGate = new CountDownLatch(1);
+        String id = migrate("demo", "host-b", options);
+
+        MigrationProgress initial = cluster.stub().watchMigration(watchRequest(id)).next();
+        assertEquals(MigrationStatus.SETUP, initial.getStatus());
+        assertEquals(options, initial.getOptions(), "the requested options are there from the start");
+        hostB.prepareGate.countDown();
         MigrationProgress end = last(id);
 
         assertEquals(MigrationStatus.COMPLETED, end.getStatus());
+        assertEquals(options, hostA.migrateOuts.getFirst().getOptions());
+        assertEquals(options, end.getOptions(), "kept when the agent does not report its own");
         assertEquals("host-a", hostB.prepares.getFirst().getSourceHost());
         assertEquals(TestCluster.GIB, hostB.prepares.getFirst().getSpec().getMemoryBytes());
         assertEquals("ticket-" + id, hostA.migrateOuts.getFirst().getTicket());
@@ -144,6 +155,16 @@ class ControllerServiceTest {
     }
 
     @Test
+    void optionsAsTheSourceRunsThemReplaceTheRequestedOnes() {
+        create("demo", "host-a", TestCluster.GIB);
+        MigrationOptions asRun = MigrationOptions.newBuilder().setMaxDowntimeMicros(50_000).setMaxRounds(30)
+                .setChannels(2).setStallRounds(5).build();
+        hostA.script = FakeAgent.completedScript().stream().map(p -> p.toBuilder().setOptions(asRun).build()).toList();
+
+        assertEquals(asRun, last(migrate("demo", "host-b")).getOptions());
+    }
+
+    @Test
     void brokenWatchIsRetriedThenReportedAsLostContactWithUnknownStatus() {
         create("demo", "host-a", TestCluster.GIB);
         hostA.script = List.of(FakeAgent.precopy(0, 10, TestCluster.GIB));
@@ -151,12 +172,76 @@ class ControllerServiceTest {
 
         MigrationProgress end = last(migrate("demo", "host-b"));
 
-        assertEquals(MigrationStatus.FAILED, end.getStatus());
+        assertEquals(MigrationStatus.UNKNOWN, end.getStatus());
         assertTrue(end.getError().startsWith("lost contact with source agent host-a"), end.getError());
         assertTrue(end.getError().contains("status unknown"), end.getError());
         assertFalse(end.getError().contains("rolled back"), end.getError());
         assertEquals(3, hostA.watchCalls.get(), "one watch and two retries");
         assertEquals("host-a", guest("demo").getHost());
+        assertStatus(Status.Code.FAILED_PRECONDITION, "already ended (UNKNOWN)", () -> cancel(end.getMigrationId()));
+    }
+
+    @Test
+    void cancelIsForwardedToTheSourceWhichRollsBack() {
+        create("demo", "host-a", TestCluster.GIB);
+        hostA.gate = new CountDownLatch(1);
+        String id = migrate("demo", "host-b");
+        awaitStatus(id, MigrationStatus.PRECOPY);
+
+        cancel(id);
+
+        assertEquals(List.of(id), hostA.cancels);
+        assertEquals(List.of(id), hostB.cancels, "the destination drops its reservation too");
+        hostA.gate.countDown();
+        MigrationProgress end = last(id);
+        assertEquals(MigrationStatus.CANCELLED, end.getStatus());
+        assertEquals("host-a", guest("demo").getHost());
+    }
+
+    @Test
+    void cancelBeforeTheSourceStartedEndsTheMigrationWithoutStartingIt() {
+        create("demo", "host-a", TestCluster.GIB);
+        hostB.prepareGate = new CountDownLatch(1);
+        String id = migrate("demo", "host-b");
+
+        cancel(id);
+        hostB.prepareGate.countDown();
+        MigrationProgress end = last(id);
+
+        assertEquals(MigrationStatus.CANCELLED, end.getStatus());
+        assertTrue(end.getError().contains("cancelled before the source started"), end.getError());
+        assertTrue(hostA.migrateOuts.isEmpty(), "the source never heard of it");
+        assertEquals(List.of(id), hostB.cancels, "the reservation is released");
+    }
+
+    @Test
+    void sourceRefusingTheCancelKeepsItsCodeAndSaysWhoRefused() {
+        create("demo", "host-a", TestCluster.GIB);
+        hostA.gate = new CountDownLatch(1);
+        hostA.cancelFailure = Status.FAILED_PRECONDITION.withDescription("migration already committed");
+        String id = migrate("demo", "host-b");
+        awaitStatus(id, MigrationStatus.PRECOPY);
+
+        assertStatus(Status.Code.FAILED_PRECONDITION, "source host-a did not cancel migration " + id
+                + ": host host-a: migration already committed", () -> cancel(id));
+        assertTrue(hostB.cancels.isEmpty(), "the destination is left alone when the source refuses");
+        hostA.gate.countDown();
+        assertEquals(MigrationStatus.COMPLETED, last(id).getStatus());
+    }
+
+    @Test
+    void cancelOfAnUnknownMigrationIsNotFound() {
+        assertStatus(Status.Code.NOT_FOUND, "no migration with id m-00000000", () -> cancel("m-00000000"));
+    }
+
+    @Test
+    void cancelOfAnEndedMigrationSaysHowItEnded() {
+        create("demo", "host-a", TestCluster.GIB);
+        String id = migrate("demo", "host-b");
+        last(id);
+
+        assertStatus(Status.Code.FAILED_PRECONDITION, "migration " + id + " already ended (COMPLETED)", () -> cancel(id));
+        assertTrue(hostA.cancels.isEmpty());
     }
 
     @Test
@@ -241,8 +326,24 @@ class ControllerServiceTest {
     }
 
     private String migrate(String guest, String destination) {
-        return controller.migrate(MigrateRequest.newBuilder().setGuest(guest).setDestinationHost(destination).build())
-                .getMigrationId();
+        return migrate(guest, destination, MigrationOptions.getDefaultInstance());
+    }
+
+    private String migrate(String guest, String destination, MigrationOptions options) {
+        return controller.migrate(MigrateRequest.newBuilder().setGuest(guest).setDestinationHost(destination)
+                .setOptions(options).build()).getMigrationId();
+    }
+
+    private void cancel(String id) {
+        controller.cancelMigration(CancelMigrationRequest.newBuilder().setMigrationId(id).build());
+    }
+
+    // The watch stream is held open by the gated agent, so read it only up to the wanted status.
+    private void awaitStatus(String id, MigrationStatus wanted) {
+        Iterator<MigrationProgress> watch = cluster.stub().watchMigration(watchRequest(id));
+        while (watch.next().getStatus() != wanted) {
+            assertTrue(watch.hasNext(), "the migration ended before reaching " + wanted);
+        }
     }
 
     private MigrationProgress last(String id) {
