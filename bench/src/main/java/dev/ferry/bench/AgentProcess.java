@@ -23,9 +23,14 @@ final class AgentProcess implements AutoCloseable {
 
     static AgentProcess start(String name, Path java, Path agentJar, Path dir, String capacity) throws IOException, InterruptedException {
         Path portFile = dir.resolve(name + ".addr");
-        Process process = new ProcessBuilder(List.of(java.toString(), "--enable-native-access=ALL-UNNAMED", "-Xmx1g",
-                "-jar", agentJar.toString(), "--name", name, "--listen", "127.0.0.1:0", "--data-listen", "127.0.0.1:0",
-                "--memory-capacity", capacity, "--port-file", portFile.toString()))
+        List<String> command = new java.util.ArrayList<>(List.of(java.toString(), "--enable-native-access=ALL-UNNAMED", "-Xmx1g"));
+        String extra = System.getenv("FERRY_BENCH_AGENT_OPTS");  // e.g. a profiler: -XX:StartFlightRecording=...
+        if (extra != null && !extra.isBlank()) {
+            command.addAll(List.of(extra.replace("%name", name).trim().split("\\s+")));
+        }
+        command.addAll(List.of("-jar", agentJar.toString(), "--name", name, "--listen", "127.0.0.1:0",
+                "--data-listen", "127.0.0.1:0", "--memory-capacity", capacity, "--port-file", portFile.toString()));
+        Process process = new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(dir.resolve(name + ".log").toFile()).start();
         String address = awaitPortFile(process, portFile, dir.resolve(name + ".log"));
         int port = Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));

@@ -193,6 +193,14 @@ public final class HostOperations implements AutoCloseable {
         }
     }
 
+    private static void cancelQuietly(OutgoingMigration migration) {
+        try {
+            migration.cancel();
+        } catch (IllegalStateException e) {
+            // committing: it ends on its own (completed or fenced) within its timeouts
+        }
+    }
+
     /** The guest runs elsewhere now: free it here. */
     private void retire(HostedGuest hosted) {
         guests.remove(hosted);
@@ -233,7 +241,7 @@ public final class HostOperations implements AutoCloseable {
     public void close() {
         timers.shutdownNow();
         synchronized (this) {
-            outgoing.values().forEach(OutgoingMigration::cancel);
+            outgoing.values().stream().filter(m -> !m.feed().ended()).forEach(HostOperations::cancelQuietly);
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         for (Thread thread : running) {

@@ -9,6 +9,7 @@ import dev.ferry.common.memory.ZeroPages;
 import dev.ferry.common.wire.PageFrames;
 import dev.ferry.proto.v1.ChannelEnd;
 import dev.ferry.proto.v1.Control;
+import dev.ferry.proto.v1.Sync;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelFuture;
@@ -133,6 +134,16 @@ final class ChannelSender {
         bytesOnWire.add(frame.readableBytes());
         pagesTotal += pages;
         lastWrite = peer.write(frame);
+    }
+
+    /** Ends a pre-copy round: returns once the destination has applied everything sent on this channel. */
+    void sync(int round, Duration timeout) throws IOException, InterruptedException {
+        peer.write(Control.newBuilder().setSync(Sync.newBuilder().setRound(round)).build());
+        Control reply = peer.receive(timeout);
+        if (!reply.hasSyncAck() || reply.getSyncAck().getRound() != round) {
+            throw new IOException("channel " + index + ": expected the destination's SyncAck for round " + round
+                    + ", got " + (reply.hasError() ? reply.getError().getMessage() : reply.getBodyCase()));
+        }
     }
 
     /** Tells the destination this channel is done: every page it will ever get has been sent. */

@@ -15,6 +15,7 @@ import dev.ferry.proto.v1.Hello;
 import dev.ferry.proto.v1.HelloAck;
 import dev.ferry.proto.v1.Ready;
 import dev.ferry.proto.v1.StreamErrorCode;
+import dev.ferry.proto.v1.SyncAck;
 import java.lang.foreign.MemorySegment;
 import java.security.MessageDigest;
 import java.nio.charset.StandardCharsets;
@@ -165,6 +166,8 @@ public final class IncomingMigration {
             case CHANNEL_END -> channelEnded(channel, message.getChannelEnd().getPages());
             case DEVICE_STATE -> deviceState(channel, message.getDeviceState());
             case COMMIT -> commit(channel);
+            case SYNC -> sinks[channel].send(Control.newBuilder()
+                    .setSyncAck(SyncAck.newBuilder().setRound(message.getSync().getRound())).build());
             default -> throw new StreamException(StreamErrorCode.BAD_FRAME,
                     "unexpected " + message.getBodyCase() + " on channel " + channel + " in state " + lifecycle.current());
         }

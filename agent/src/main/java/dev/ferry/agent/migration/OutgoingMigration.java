@@ -79,8 +79,12 @@ public final class OutgoingMigration implements Runnable {
         return guest.name();
     }
 
-    /** Asks the migration to roll back; honoured until COMMIT is sent. */
+    /** Asks the migration to roll back; refused once COMMIT may have been sent or the migration ended. */
     public void cancel() {
+        MigrationStatus status = lifecycle.current();
+        if (status == MigrationStatus.COMMITTING || lifecycle.isTerminal()) {
+            throw new IllegalStateException("migration " + id() + " is " + status + ": too late to cancel");
+        }
         cancelled = true;
     }
 
@@ -147,9 +151,14 @@ public final class OutgoingMigration implements Runnable {
         long pages = sum(senders, s -> s.pagesSent.sum());
         long zeros = sum(senders, s -> s.zerosSent.sum());
         long bytes = sum(senders, s -> s.bytesOnWire.sum());
+        boolean precopy = status == MigrationStatus.PRECOPY;
         rounds.run(senders, sender -> {
             sender.sendRound(round);
-            sender.awaitWrites(timeouts.writable());
+            if (precopy) {
+                sender.sync(round, timeouts.writable());
+            } else {
+                sender.awaitWrites(timeouts.writable());
+            }
         }, () -> stats.live(senders, memory.dirtyBitmap().dirtyPages(), status));
         RoundResult result = new RoundResult(round, sum(senders, s -> s.pagesSent.sum()) - pages,
                 sum(senders, s -> s.zerosSent.sum()) - zeros, sum(senders, s -> s.bytesOnWire.sum()) - bytes,
@@ -160,10 +169,13 @@ public final class OutgoingMigration implements Runnable {
 
     private void stopAndCopy() throws Exception {
         lifecycle.transition(MigrationStatus.STOP_AND_COPY);
+        long start = System.nanoTime();
         guest.pause(timeouts.pause());
         paused = true;
         stats.paused();
+        long pausedAt = System.nanoTime();
         runRound(stats.rounds(), MigrationStatus.STOP_AND_COPY);
+        long copied = System.nanoTime();
         for (ChannelSender sender : senders) {
             sender.sendEnd();
         }
@@ -171,6 +183,8 @@ public final class OutgoingMigration implements Runnable {
                 .setSpec(guest.spec()).addAllVcpuState(guest.cpuStates().stream().map(com.google.protobuf.ByteString::copyFrom).toList())
                 .setMemoryDigest(sent.value()).setPagesTotal(sum(senders, ChannelSender::pagesTotal))).build());
         expect(senders.getFirst().peer().receive(timeouts.ready()), Control.BodyCase.READY);
+        log.info("migration {}: downtime so far: pause {} us, last round {} us, device state to READY {} us", id(),
+                (pausedAt - start) / 1000, (copied - pausedAt) / 1000, (System.nanoTime() - copied) / 1000);
     }
 
     private void commit() {
@@ -183,6 +197,7 @@ public final class OutgoingMigration implements Runnable {
             return;
         }
         lifecycle.transition(MigrationStatus.COMMITTING);
+        long committed = System.nanoTime();
         stats.publish(MigrationStatus.COMMITTING);
         try {
             expect(control.receive(timeouts.active()), Control.BodyCase.ACTIVE);
@@ -190,6 +205,7 @@ public final class OutgoingMigration implements Runnable {
             fence(e);
             return;
         }
+        log.info("migration {}: COMMIT to ACTIVE {} us", id(), (System.nanoTime() - committed) / 1000);
         complete();
     }
 

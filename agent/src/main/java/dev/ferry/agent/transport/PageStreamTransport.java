@@ -28,8 +28,11 @@ import java.util.concurrent.TimeUnit;
  * codec first, the thin protocol adapter last.
  */
 public final class PageStreamTransport implements AutoCloseable {
-    /** Enough in flight to keep a fast link busy, small enough that nothing queues unbounded. */
-    private static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(4 << 20, 16 << 20);
+    /**
+     * A few 1 MiB frames in flight keep the link busy; more would only queue, and what is
+     * queued when the guest pauses is downtime.
+     */
+    private static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(2 << 20, 4 << 20);
     private static final ControlEncoder CONTROL_ENCODER = new ControlEncoder();
 
     private final EventLoopGroup group;
@@ -73,7 +76,6 @@ public final class PageStreamTransport implements AutoCloseable {
         PeerChannel[] peer = new PeerChannel[1];
         Bootstrap bootstrap = new Bootstrap().group(group).channel(NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.SO_SNDBUF, 4 << 20)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) timeout.toMillis())
                 .handler(new ChannelInitializer<SocketChannel>() {
