@@ -42,6 +42,7 @@ public final class Agent implements AutoCloseable {
     }
 
     public static Agent start(AgentConfig config, MigrationTimeouts timeouts) {
+        GuestWarmup.run();
         IncomingMigrations incoming = new IncomingMigrations();
         PageStreamTransport transport = PageStreamTransport.start(config.dataListen(), incoming,
                 Math.max(2, Runtime.getRuntime().availableProcessors()));

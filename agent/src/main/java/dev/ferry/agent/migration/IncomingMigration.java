@@ -52,6 +52,7 @@ public final class IncomingMigration {
     private long[] pagesReceived;
     private DeviceState deviceState;
     private String discardReason;
+    private long deviceStateNanos;
 
     public IncomingMigration(String id, String ticket, GuestSpec spec, GuestMemory memory,
                              GuestActivator activator, Consumer<IncomingMigration> onFinished) {
@@ -183,6 +184,7 @@ public final class IncomingMigration {
     }
 
     private void deviceState(int channel, DeviceState state) throws StreamException {
+        deviceStateNanos = System.nanoTime();
         if (channel != 0 || deviceState != null) {
             throw new StreamException(StreamErrorCode.BAD_FRAME, "device state must come once, on channel 0");
         }
@@ -204,7 +206,8 @@ public final class IncomingMigration {
                     + Long.toHexString(received.value()) + ", source sent " + Long.toHexString(deviceState.getMemoryDigest()));
         }
         lifecycle.transition(IncomingState.READY);
-        log.info("migration {}: memory verified ({} pages received), READY", id, deviceState.getPagesTotal());
+        log.info("migration {}: memory verified ({} pages received), READY {} us after the device state", id,
+                deviceState.getPagesTotal(), (System.nanoTime() - deviceStateNanos) / 1000);
         sinks[0].send(Control.newBuilder().setReady(Ready.getDefaultInstance()).build());
     }
 
@@ -212,11 +215,13 @@ public final class IncomingMigration {
         if (channel != 0 || lifecycle.current() != IncomingState.READY) {
             throw new StreamException(StreamErrorCode.BAD_FRAME, "COMMIT on channel " + channel + " in state " + lifecycle.current());
         }
+        long start = System.nanoTime();
         lifecycle.transition(IncomingState.ACTIVE);
         activator.activate(spec, memory, deviceState.getVcpuStateList().stream().map(ByteString::toByteArray).toList());
-        log.info("migration {}: committed, guest {} ACTIVE here", id, spec.getName());
         sinks[0].send(Control.newBuilder().setActive(Active.getDefaultInstance()).build());
         onFinished.accept(this);
+        log.info("migration {}: committed, guest {} ACTIVE here (activated in {} us)", id, spec.getName(),
+                (System.nanoTime() - start) / 1000);
     }
 
     /** A channel went away. Before COMMIT that ends the migration here. */
