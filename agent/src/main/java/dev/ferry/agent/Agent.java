@@ -42,12 +42,12 @@ public final class Agent implements AutoCloseable {
     }
 
     public static Agent start(AgentConfig config, MigrationTimeouts timeouts) {
-        GuestWarmup.run();
         IncomingMigrations incoming = new IncomingMigrations();
         PageStreamTransport transport = PageStreamTransport.start(config.dataListen(), incoming,
                 Math.max(2, Runtime.getRuntime().availableProcessors()));
         HostOperations host = new HostOperations(config.name(), config.advertiseHost(),
                 new LocalGuests(config.capacityBytes(), incoming), incoming, transport, timeouts, config.reservationTimeout());
+        MigrationWarmup.run(incoming, transport);
         Server server;
         try {
             server = NettyServerBuilder.forAddress(config.listen()).addService(new AgentGrpcService(host)).build().start();

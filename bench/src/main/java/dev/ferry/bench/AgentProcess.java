@@ -23,7 +23,7 @@ final class AgentProcess implements AutoCloseable {
 
     static AgentProcess start(String name, Path java, Path agentJar, Path dir, String capacity) throws IOException, InterruptedException {
         Path portFile = dir.resolve(name + ".addr");
-        List<String> command = new java.util.ArrayList<>(List.of(java.toString(), "--enable-native-access=ALL-UNNAMED", "-Xmx1g"));
+        List<String> command = new java.util.ArrayList<>(List.of(java.toString(), "--enable-native-access=ALL-UNNAMED", "-Xmx1g", "-XX:+UseZGC"));
         String extra = System.getenv("FERRY_BENCH_AGENT_OPTS");  // e.g. a profiler: -XX:StartFlightRecording=...
         if (extra != null && !extra.isBlank()) {
             command.addAll(List.of(extra.replace("%name", name).trim().split("\\s+")));

@@ -102,7 +102,7 @@ final class ChannelSender {
 
     private void flushData() throws IOException, InterruptedException {
         if (dataCount > 0) {
-            ByteBuf frame = PageFrames.pagesFromMemory(alloc, round, dataPages, dataCount, segment, sent);
+            ByteBuf frame = PageFrames.pagesFromMemory(alloc, round, dataPages, dataCount, memory, sent);
             pagesSent.add(dataCount);
             send(frame, dataCount);
             dataCount = 0;

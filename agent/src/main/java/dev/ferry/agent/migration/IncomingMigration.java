@@ -121,13 +121,15 @@ public final class IncomingMigration {
         }
     }
 
-    /** Copies each page from the received buffers (one copy) into guest memory, then hashes it there. */
+    /** Copies each page from the received buffers into guest memory (one copy, no allocation per page), then hashes it there. */
     public void applyPages(int channel, PageBatch batch) throws StreamException {
         checkReceiving();
+        ReceivedData data = new ReceivedData(batch.content().nioBuffers(batch.dataOffset(0),
+                batch.count() * GuestMemory.PAGE_SIZE));
         for (int i = 0; i < batch.count(); i++) {
             int page = checkPage(channel, batch.pageIndex(i));
             long to = (long) page << GuestMemory.PAGE_SHIFT;
-            batch.content().getBytes(batch.dataOffset(i), segment.asSlice(to, GuestMemory.PAGE_SIZE).asByteBuffer());
+            data.copyNextPage(memory, to);
             received.record(page, PageHash.of(segment, to, page));
         }
         pagesReceived[channel] += batch.count();

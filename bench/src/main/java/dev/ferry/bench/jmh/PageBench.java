@@ -78,7 +78,7 @@ public class PageBench {
     @Benchmark
     @OutputTimeUnit(TimeUnit.MICROSECONDS)
     public int encodeDecodeFrame() {
-        ByteBuf frame = PageFrames.pagesFromMemory(PooledByteBufAllocator.DEFAULT, 1, indices, PAGES, memory.segment(), digest);
+        ByteBuf frame = PageFrames.pagesFromMemory(PooledByteBufAllocator.DEFAULT, 1, indices, PAGES, memory, digest);
         decoder.writeInbound(frame);
         PageBatch batch = decoder.readInbound();
         int count = batch.count();

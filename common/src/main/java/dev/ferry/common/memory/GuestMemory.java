@@ -1,6 +1,7 @@
 package dev.ferry.common.memory;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
 import java.lang.foreign.ValueLayout;
 
 /**
@@ -18,14 +19,24 @@ public final class GuestMemory implements AutoCloseable {
 
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED;
 
+    /** ByteBuffer views are int-indexed: guest memory is seen through 1 GiB windows. */
+    private static final int WINDOW_SHIFT = 30;
+    private static final long WINDOW_MASK = (1L << WINDOW_SHIFT) - 1;
+
     private final AnonymousMapping mapping;
     private final MemorySegment segment;
     private final DirtyBitmap dirty;
+    private final ByteBuffer[] windows;
 
     private GuestMemory(AnonymousMapping mapping, boolean tracking) {
         this.mapping = mapping;
         this.segment = mapping.segment();
         this.dirty = new DirtyBitmap(Math.toIntExact(segment.byteSize() >>> PAGE_SHIFT), tracking);
+        this.windows = new ByteBuffer[(int) ((segment.byteSize() + WINDOW_MASK) >>> WINDOW_SHIFT)];
+        for (int i = 0; i < windows.length; i++) {
+            long from = (long) i << WINDOW_SHIFT;
+            windows[i] = segment.asSlice(from, Math.min(1L << WINDOW_SHIFT, segment.byteSize() - from)).asByteBuffer();
+        }
     }
 
     /** Maps {@code bytes} of zeroed memory; pages are not touched until first used. */
@@ -65,6 +76,22 @@ public final class GuestMemory implements AutoCloseable {
     /** The raw region, for migration reads and writes. Writes here are not tracked. */
     public MemorySegment segment() {
         return segment;
+    }
+
+    /**
+     * A ByteBuffer over {@code [offset, offset + length)}, for a socket to read pages from.
+     * Untracked. The range must not cross a 1 GiB boundary (page runs of a frame never do).
+     */
+    public ByteBuffer view(long offset, int length) {
+        return windows[(int) (offset >>> WINDOW_SHIFT)].slice((int) (offset & WINDOW_MASK), length);
+    }
+
+    /**
+     * Untracked bulk store of received data: the destination's one copy, without allocating.
+     * Safe from several threads for disjoint ranges (absolute puts keep no position).
+     */
+    public void store(long offset, ByteBuffer source, int sourceIndex, int length) {
+        windows[(int) (offset >>> WINDOW_SHIFT)].put((int) (offset & WINDOW_MASK), source, sourceIndex, length);
     }
 
     public MemorySegment page(int index) {

@@ -30,16 +30,15 @@ public final class PageHash {
     }
 
     private static long body(MemorySegment segment, long offset) {
-        MemorySegment page = segment.asSlice(offset, GuestMemory.PAGE_SIZE);
         long a = P1 + P2;
         long b = P2;
         long c = 0;
         long d = -P1;
-        for (long i = 0; i < GuestMemory.PAGE_SIZE; i += 32) {
-            a = round(a, page.get(LONG, i));
-            b = round(b, page.get(LONG, i + 8));
-            c = round(c, page.get(LONG, i + 16));
-            d = round(d, page.get(LONG, i + 24));
+        for (long i = offset; i < offset + GuestMemory.PAGE_SIZE; i += 32) {  // no slice: nothing to allocate per page
+            a = round(a, segment.get(LONG, i));
+            b = round(b, segment.get(LONG, i + 8));
+            c = round(c, segment.get(LONG, i + 16));
+            d = round(d, segment.get(LONG, i + 24));
         }
         return Long.rotateLeft(a, 1) + Long.rotateLeft(b, 7) + Long.rotateLeft(c, 12) + Long.rotateLeft(d, 18);
     }

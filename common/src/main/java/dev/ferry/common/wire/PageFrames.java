@@ -49,7 +49,8 @@ public final class PageFrames {
      * the bytes that arrived. The memory must outlive the write.
      */
     public static ByteBuf pagesFromMemory(ByteBufAllocator alloc, int round, int[] pages, int count,
-                                          MemorySegment memory, PageDigest sent) {
+                                          GuestMemory guest, PageDigest sent) {
+        MemorySegment memory = guest.segment();
         checkCount(pages, count, PageStreamFormat.MAX_PAGES_PER_FRAME);
         checkPages(pages, count, memory);
         int body = PageStreamFormat.pagesBody(count);
@@ -67,8 +68,8 @@ public final class PageFrames {
             boolean runEnds = i + 1 == count || pages[i + 1] != pages[i] + 1;
             if (runEnds) {
                 long from = (long) pages[runStart] << GuestMemory.PAGE_SHIFT;
-                long bytes = (long) (i + 1 - runStart) << GuestMemory.PAGE_SHIFT;
-                frame.addComponent(true, Unpooled.wrappedBuffer(memory.asSlice(from, bytes).asByteBuffer()));
+                int bytes = (i + 1 - runStart) << GuestMemory.PAGE_SHIFT;
+                frame.addComponent(true, Unpooled.wrappedBuffer(guest.view(from, bytes)));
                 runStart = i + 1;
             }
         }

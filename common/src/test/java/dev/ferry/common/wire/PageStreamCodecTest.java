@@ -221,7 +221,7 @@ class PageStreamCodecTest {
     void pagesFrameRoundTripsWithDataAndDigest() {
         int[] pages = {3, 0, 63, 17, 5, 40}; // any order, includes a zero page (0, 5, 40)
         PageDigest sent = PageDigest.ofZeroMemory(GUEST_PAGES);
-        ByteBuf frame = PageFrames.pagesFromMemory(alloc, 7, pages, pages.length, memory.segment(), sent);
+        ByteBuf frame = PageFrames.pagesFromMemory(alloc, 7, pages, pages.length, memory, sent);
         assertEquals(PageStreamFormat.LENGTH_FIELD + PageStreamFormat.pagesBody(pages.length), frame.readableBytes());
         assertEquals(PageStreamFormat.pagesBody(pages.length), frame.getInt(frame.readerIndex()));
 
@@ -259,7 +259,7 @@ class PageStreamCodecTest {
     void pagesFrameReadsMemoryWhenSentAndALaterWriteMarksThePageAgain() {
         PageDigest sent = PageDigest.ofZeroMemory(GUEST_PAGES);
         memory.dirtyBitmap().clearAll();
-        ByteBuf frame = PageFrames.pagesFromMemory(alloc, 1, new int[] {9}, 1, memory.segment(), sent);
+        ByteBuf frame = PageFrames.pagesFromMemory(alloc, 1, new int[] {9}, 1, memory, sent);
         memory.fillPage(9, 1, 1); // the guest writes after the frame was built
         byte[] after = memory.page(9).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
         inputs.add(frame);
@@ -278,7 +278,7 @@ class PageStreamCodecTest {
     @Test
     void pagesFrameUsesOnlyTheFirstCountIndices() {
         PageDigest sent = PageDigest.ofZeroMemory(GUEST_PAGES);
-        ByteBuf frame = PageFrames.pagesFromMemory(alloc, 2, new int[] {1, 2, 3, 99999}, 2, memory.segment(), sent);
+        ByteBuf frame = PageFrames.pagesFromMemory(alloc, 2, new int[] {1, 2, 3, 99999}, 2, memory, sent);
         inputs.add(frame);
         channel.writeInbound(frame);
         PageBatch batch = channel.readInbound();
@@ -293,7 +293,7 @@ class PageStreamCodecTest {
 
     @Test
     void emptyPagesAndZeroPagesFramesAreValid() {
-        ByteBuf pages = PageFrames.pagesFromMemory(alloc, 4, new int[0], 0, memory.segment(), PageDigest.ofZeroMemory(GUEST_PAGES));
+        ByteBuf pages = PageFrames.pagesFromMemory(alloc, 4, new int[0], 0, memory, PageDigest.ofZeroMemory(GUEST_PAGES));
         ByteBuf zeros = PageFrames.zeroPages(alloc, 4, new int[0], 0);
         inputs.add(pages);
         inputs.add(zeros);
@@ -344,7 +344,7 @@ class PageStreamCodecTest {
             }
             int[] pages = new int[count];
             Arrays.setAll(pages, i -> count - 1 - i);
-            ByteBuf frame = PageFrames.pagesFromMemory(alloc, 1, pages, count, big.segment(), PageDigest.ofZeroMemory(count));
+            ByteBuf frame = PageFrames.pagesFromMemory(alloc, 1, pages, count, big, PageDigest.ofZeroMemory(count));
             inputs.add(frame);
             channel.writeInbound(frame);
             PageBatch batch = channel.readInbound();
@@ -364,7 +364,7 @@ class PageStreamCodecTest {
         try (GuestMemory big = GuestMemory.allocate((long) count * PAGE)) {
             int[] pages = new int[count];
             Arrays.setAll(pages, i -> i);
-            ByteBuf frame = PageFrames.pagesFromMemory(alloc, 1, pages, count, big.segment(), PageDigest.ofZeroMemory(count));
+            ByteBuf frame = PageFrames.pagesFromMemory(alloc, 1, pages, count, big, PageDigest.ofZeroMemory(count));
             inputs.add(frame);
             channel.writeInbound(frame);
             PageBatch batch = channel.readInbound();
@@ -379,10 +379,10 @@ class PageStreamCodecTest {
     private byte[] conversation(PageDigest sent) {
         return concat(
                 drain(PageFrames.control(alloc, hello())),
-                drain(PageFrames.pagesFromMemory(alloc, 0, new int[] {1, 2, 62}, 3, memory.segment(), sent)),
+                drain(PageFrames.pagesFromMemory(alloc, 0, new int[] {1, 2, 62}, 3, memory, sent)),
                 drain(PageFrames.zeroPages(alloc, 0, new int[] {0, 5}, 2)),
                 drain(PageFrames.control(alloc, deviceState())),
-                drain(PageFrames.pagesFromMemory(alloc, 1, new int[] {33}, 1, memory.segment(), sent)),
+                drain(PageFrames.pagesFromMemory(alloc, 1, new int[] {33}, 1, memory, sent)),
                 drain(PageFrames.control(alloc, Control.newBuilder().setCommit(Commit.getDefaultInstance()).build())));
     }
 
@@ -487,7 +487,7 @@ class PageStreamCodecTest {
         for (int i = 0; i < 40; i++) {
             int first = random.nextInt(GUEST_PAGES - 3);
             firstPages.add(first);
-            frames.add(drain(PageFrames.pagesFromMemory(alloc, i, new int[] {first, first + 1, first + 2}, 3, memory.segment(), sent)));
+            frames.add(drain(PageFrames.pagesFromMemory(alloc, i, new int[] {first, first + 1, first + 2}, 3, memory, sent)));
         }
         byte[] stream = concat(frames.toArray(byte[][]::new));
         int from = 0;
@@ -657,8 +657,8 @@ class PageStreamCodecTest {
     void pagesBatchMayBeReleasedLaterAndIndependently() {
         // two batches from one input buffer: each holds its own reference
         PageDigest sent = PageDigest.ofZeroMemory(GUEST_PAGES);
-        feed(concat(drain(PageFrames.pagesFromMemory(alloc, 0, new int[] {1}, 1, memory.segment(), sent)),
-                drain(PageFrames.pagesFromMemory(alloc, 0, new int[] {2}, 1, memory.segment(), sent))));
+        feed(concat(drain(PageFrames.pagesFromMemory(alloc, 0, new int[] {1}, 1, memory, sent)),
+                drain(PageFrames.pagesFromMemory(alloc, 0, new int[] {2}, 1, memory, sent))));
         PageBatch a = channel.readInbound();
         PageBatch b = channel.readInbound();
         // both are retained slices of one cumulation: each batch is one reference to it
@@ -689,9 +689,9 @@ class PageStreamCodecTest {
         PageDigest sent = PageDigest.ofZeroMemory(GUEST_PAGES);
         long before = sent.value();
         assertThrows(IndexOutOfBoundsException.class,
-                () -> PageFrames.pagesFromMemory(local, 0, new int[] {1, GUEST_PAGES}, 2, memory.segment(), sent));
+                () -> PageFrames.pagesFromMemory(local, 0, new int[] {1, GUEST_PAGES}, 2, memory, sent));
         assertThrows(IndexOutOfBoundsException.class,
-                () -> PageFrames.pagesFromMemory(local, 0, new int[] {1}, 2, memory.segment(), sent));
+                () -> PageFrames.pagesFromMemory(local, 0, new int[] {1}, 2, memory, sent));
         assertEquals(0, local.allocatedCount(), "bad input is refused before allocating");
         local.assertAllReleased();
         assertEquals(before, sent.value(), "a frame that was never built must not count in the digest");

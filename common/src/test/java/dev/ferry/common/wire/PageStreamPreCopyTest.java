@@ -117,7 +117,7 @@ class PageStreamPreCopyTest {
                 dst.receive(PageFrames.zeroPages(alloc, 0, zeros, zeroCount), random);
             }
             if (dataCount > 0) {
-                dst.receive(PageFrames.pagesFromMemory(alloc, 0, data, dataCount, source.segment(), sent), random);
+                dst.receive(PageFrames.pagesFromMemory(alloc, 0, data, dataCount, source, sent), random);
             }
         }
     }

@@ -29,7 +29,7 @@ final class Daemon implements AutoCloseable {
         Path log = dir.resolve(name + ".log");
         Path portFile = dir.resolve(name + ".addr");
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-cp", System.getProperty("java.class.path"), mainClass,
+                "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-XX:+UseZGC", "-cp", System.getProperty("java.class.path"), mainClass,
                 "--port-file", portFile.toString()));
         command.addAll(List.of(args));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
