@@ -55,6 +55,7 @@ public final class Guest implements AutoCloseable {
         GuestMemory memory = GuestMemory.allocate(normalized.getMemoryBytes());
         if (normalized.getProgram().hasIdle() && normalized.getProgram().getIdle().getFillRandom()) {
             RandomFill.fill(memory.segment());
+            memory.dirtyBitmap().markAll();  // the fill is untracked; a migration must send every page
         }
         return new Guest(normalized, memory, program, freshStates(program, normalized.getVcpus()));
     }

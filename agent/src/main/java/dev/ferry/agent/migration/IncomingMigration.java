@@ -131,6 +131,7 @@ public final class IncomingMigration {
             long to = (long) page << GuestMemory.PAGE_SHIFT;
             data.copyNextPage(memory, to);
             received.record(page, PageHash.of(segment, to, page));
+            memory.dirtyBitmap().mark(page);  // holds data: the next migration from here must send it
         }
         pagesReceived[channel] += batch.count();
     }

@@ -128,7 +128,8 @@ public final class OutgoingMigration implements Runnable {
     private void preCopy() throws Exception {
         lifecycle.transition(MigrationStatus.PRECOPY);
         hosted.setState(GuestState.GUEST_MIGRATING_OUT);
-        memory.dirtyBitmap().markAll();
+        // No markAll: the bitmap already holds every page that may be non-zero and unsent
+        // (fresh memory starts clean and reads as zero), so never-written memory is not even read.
         List<RoundResult> results = new ArrayList<>();
         for (int round = 0; ; round++) {
             results.add(runRound(round, MigrationStatus.PRECOPY));
@@ -239,6 +240,7 @@ public final class OutgoingMigration implements Runnable {
         MigrationStatus end = cancelled || cause instanceof CancellationException ? MigrationStatus.CANCELLED : MigrationStatus.FAILED;
         lifecycle.transition(end);
         closeChannels();
+        memory.dirtyBitmap().markAll();  // the destination's copy is gone: a later migration sends everything
         if (paused) {
             guest.resume();
         }

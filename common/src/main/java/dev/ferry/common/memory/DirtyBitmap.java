@@ -6,6 +6,10 @@ import java.lang.invoke.VarHandle;
 /**
  * One bit per guest page, set by the guest's write path and harvested by a migration.
  *
+ * <p>A set bit means "may differ from what a destination holds": fresh memory reads as
+ * zero and starts clean, tracked writes mark, untracked fills and received pages mark,
+ * and a migration harvests. So round 0 never reads memory that was never written.
+ *
  * <p>Ordering contract (DESIGN.md): a writer stores the page data <em>first</em> and then
  * calls {@link #mark}; the harvester clears a word with an atomic get-and-set and only then
  * reads the pages it covers. So a write that lands during a copy always leaves its bit set
