@@ -2,6 +2,7 @@ package dev.ferry.agent;
 
 import dev.ferry.agent.guest.Guest;
 import dev.ferry.agent.host.HostedGuest;
+import dev.ferry.agent.migration.GuestActivator;
 import dev.ferry.agent.migration.IncomingMigration;
 import dev.ferry.agent.migration.IncomingMigrations;
 import dev.ferry.agent.migration.MigrationSettings;
@@ -16,6 +17,7 @@ import dev.ferry.proto.v1.MigrationOptions;
 import dev.ferry.proto.v1.MigrationStatus;
 import dev.ferry.proto.v1.ProgramSpec;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,7 +44,7 @@ final class MigrationWarmup {
         Guest guest = Guest.create(spec);
         guest.start();
         IncomingMigration destination = new IncomingMigration(id, id, spec, GuestMemory.allocate(BYTES),
-                (s, memory, states) -> Guest.restore(s, memory, states).close(), incoming::remove);
+                MigrationWarmup::park, incoming::remove);
         incoming.add(destination);
         OutgoingMigration source = new OutgoingMigration(new MigrationTarget(id, "self", "self", loopback(transport),
                 transport.localAddress().getPort(), id), new HostedGuest(guest), MigrationSettings.from(
@@ -57,6 +59,23 @@ final class MigrationWarmup {
             return;
         }
         log.info("migration path warmed up over loopback in {} ms", (System.nanoTime() - start) / 1_000_000);
+    }
+
+    /** Runs the real restore path, then throws the guest away whether or not it is activated. */
+    private static GuestActivator.ParkedGuest park(GuestSpec spec, GuestMemory memory, List<byte[]> states) {
+        Guest guest = Guest.restore(spec, memory, states);
+        return new GuestActivator.ParkedGuest() {
+            @Override
+            public void activate() {
+                guest.start();
+                guest.close();
+            }
+
+            @Override
+            public void discard() {
+                guest.close();
+            }
+        };
     }
 
     private static String loopback(PageStreamTransport transport) {

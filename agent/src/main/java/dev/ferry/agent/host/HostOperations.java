@@ -2,6 +2,7 @@ package dev.ferry.agent.host;
 
 import dev.ferry.agent.guest.Guest;
 import dev.ferry.agent.guest.Programs;
+import dev.ferry.agent.migration.GuestActivator;
 import dev.ferry.agent.migration.IncomingMigration;
 import dev.ferry.agent.migration.IncomingMigrations;
 import dev.ferry.agent.migration.IncomingState;
@@ -133,7 +134,7 @@ public final class HostOperations implements AutoCloseable {
         memory.pretouch();
         String ticket = HexFormat.of().formatHex(randomBytes());
         IncomingMigration migration = new IncomingMigration(request.getMigrationId(), ticket, spec, memory,
-                this::activate, incoming::remove);
+                this::park, incoming::remove);
         try {
             incoming.add(migration);
         } catch (RuntimeException e) {
@@ -159,10 +160,27 @@ public final class HostOperations implements AutoCloseable {
         }
     }
 
-    private void activate(GuestSpec spec, GuestMemory memory, List<byte[]> vcpuStates) {
+    /** The guest is built and its vCPU threads started, parked, before READY: COMMIT only lets them go. */
+    private GuestActivator.ParkedGuest park(GuestSpec spec, GuestMemory memory, List<byte[]> vcpuStates) {
         Guest guest = Guest.restore(spec, memory, vcpuStates);
-        guests.add(new HostedGuest(guest));
+        try {
+            guest.pause(Duration.ZERO);  // before start: the vCPUs park ahead of their first step
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("cannot happen: no vCPU runs before start", e);
+        }
         guest.start();
+        return new GuestActivator.ParkedGuest() {
+            @Override
+            public void activate() {
+                guests.add(new HostedGuest(guest));
+                guest.resume();
+            }
+
+            @Override
+            public void discard() {
+                guest.close();
+            }
+        };
     }
 
     /** Starts streaming a guest to a prepared destination; returns at once. */

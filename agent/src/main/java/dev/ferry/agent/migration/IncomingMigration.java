@@ -19,6 +19,8 @@ import dev.ferry.proto.v1.SyncAck;
 import java.lang.foreign.MemorySegment;
 import java.security.MessageDigest;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +48,9 @@ public final class IncomingMigration {
     private final Consumer<IncomingMigration> onFinished;
     private final Lifecycle<IncomingState> lifecycle;
     private volatile boolean discarded;
+    /** Pages are taken only while RECEIVING: never after the digest was checked. */
+    private volatile boolean acceptingPages = true;
+    private GuestActivator.ParkedGuest parked;
     private int channelCount;
     private ControlSink[] sinks;
     private boolean[] ended;
@@ -123,7 +128,7 @@ public final class IncomingMigration {
 
     /** Copies each page from the received buffers into guest memory (one copy, no allocation per page), then hashes it there. */
     public void applyPages(int channel, PageBatch batch) throws StreamException {
-        checkReceiving();
+        checkReceiving(channel);
         ReceivedData data = new ReceivedData(batch.content().nioBuffers(batch.dataOffset(0),
                 batch.count() * GuestMemory.PAGE_SIZE));
         for (int i = 0; i < batch.count(); i++) {
@@ -137,7 +142,7 @@ public final class IncomingMigration {
     }
 
     public void applyZeroPages(int channel, ZeroPageBatch batch) throws StreamException {
-        checkReceiving();
+        checkReceiving(channel);
         for (int page : batch.pages()) {
             checkPage(channel, page);
             segment.asSlice((long) page << GuestMemory.PAGE_SHIFT, GuestMemory.PAGE_SIZE).fill((byte) 0);
@@ -146,9 +151,13 @@ public final class IncomingMigration {
         pagesReceived[channel] += batch.pages().length;
     }
 
-    private void checkReceiving() throws StreamException {
+    private void checkReceiving(int channel) throws StreamException {
         if (discarded) {
             throw new StreamException(StreamErrorCode.ABORTED, "migration " + id + " was discarded: " + discardReason());
+        }
+        if (!acceptingPages || ended[channel]) {
+            throw new StreamException(StreamErrorCode.BAD_FRAME, "pages on channel " + channel
+                    + " after its end or after the memory was verified");
         }
     }
 
@@ -204,14 +213,28 @@ public final class IncomingMigration {
                 return;
             }
         }
+        acceptingPages = false;
         if (received.value() != deviceState.getMemoryDigest()) {
             throw new StreamException(StreamErrorCode.DIGEST_MISMATCH, "memory digest mismatch: received "
                     + Long.toHexString(received.value()) + ", source sent " + Long.toHexString(deviceState.getMemoryDigest()));
         }
+        parked = park();
         lifecycle.transition(IncomingState.READY);
-        log.info("migration {}: memory verified ({} pages received), READY {} us after the device state", id,
-                deviceState.getPagesTotal(), (System.nanoTime() - deviceStateNanos) / 1000);
+        log.info("migration {}: memory verified ({} pages received), guest parked, READY {} us after the device state",
+                id, deviceState.getPagesTotal(), (System.nanoTime() - deviceStateNanos) / 1000);
         sinks[0].send(Control.newBuilder().setReady(Ready.getDefaultInstance()).build());
+    }
+
+    private GuestActivator.ParkedGuest park() throws StreamException {
+        List<byte[]> states = new ArrayList<>(deviceState.getVcpuStateCount());
+        for (ByteString state : deviceState.getVcpuStateList()) {
+            states.add(state.toByteArray());
+        }
+        try {
+            return activator.park(spec, memory, states);
+        } catch (RuntimeException e) {
+            throw new StreamException(StreamErrorCode.BAD_FRAME, "device state refused: " + e.getMessage());
+        }
     }
 
     private void commit(int channel) throws StreamException {
@@ -219,8 +242,13 @@ public final class IncomingMigration {
             throw new StreamException(StreamErrorCode.BAD_FRAME, "COMMIT on channel " + channel + " in state " + lifecycle.current());
         }
         long start = System.nanoTime();
+        try {
+            parked.activate();
+        } catch (RuntimeException e) {
+            log.error("migration {}: activation failed after COMMIT; discarding this copy", id, e);
+            throw new StreamException(StreamErrorCode.ABORTED, "activation failed, this copy was discarded: " + e);
+        }
         lifecycle.transition(IncomingState.ACTIVE);
-        activator.activate(spec, memory, deviceState.getVcpuStateList().stream().map(ByteString::toByteArray).toList());
         sinks[0].send(Control.newBuilder().setActive(Active.getDefaultInstance()).build());
         onFinished.accept(this);
         log.info("migration {}: committed, guest {} ACTIVE here (activated in {} us)", id, spec.getName(),
@@ -249,7 +277,11 @@ public final class IncomingMigration {
                 }
             }
         }
-        memory.close();
+        if (parked != null) {
+            parked.discard();
+        } else {
+            memory.close();
+        }
         onFinished.accept(this);
     }
 

@@ -12,6 +12,7 @@ public record MigrationSettings(Duration maxDowntime, int maxRounds, int channel
     public static final int DEFAULT_CHANNELS = 2;
     public static final int MAX_CHANNELS = 16;
     public static final int DEFAULT_STALL_ROUNDS = 5;
+    public static final long MAX_DOWNTIME_MICROS = 3_600_000_000L;
 
     public MigrationSettings {
         require(!maxDowntime.isNegative() && !maxDowntime.isZero(), "max downtime must be positive");
@@ -22,6 +23,8 @@ public record MigrationSettings(Duration maxDowntime, int maxRounds, int channel
     }
 
     public static MigrationSettings from(MigrationOptions o) {
+        require(o.getMaxDowntimeMicros() >= 0 && o.getMaxDowntimeMicros() <= MAX_DOWNTIME_MICROS,
+                "max downtime must be 0 (default 50 ms) up to 1 hour, got " + o.getMaxDowntimeMicros() + " us");
         return new MigrationSettings(
                 o.getMaxDowntimeMicros() == 0 ? DEFAULT_MAX_DOWNTIME : Duration.ofNanos(o.getMaxDowntimeMicros() * 1000),
                 o.getMaxRounds() == 0 ? DEFAULT_MAX_ROUNDS : o.getMaxRounds(),
