@@ -246,6 +246,7 @@ public final class IncomingMigration {
             parked.activate();
         } catch (RuntimeException e) {
             log.error("migration {}: activation failed after COMMIT; discarding this copy", id, e);
+            discard("activation failed: " + e);
             throw new StreamException(StreamErrorCode.ABORTED, "activation failed, this copy was discarded: " + e);
         }
         lifecycle.transition(IncomingState.ACTIVE);

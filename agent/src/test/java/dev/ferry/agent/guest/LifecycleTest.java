@@ -95,7 +95,9 @@ class LifecycleTest {
     void idleGuestWithRandomFillNeverWrites() throws Exception {
         try (Guest guest = Guest.create(idle("idle", 8 * MIB, true))) {
             GuestMemory memory = guest.memory();
-            assertEquals(0, memory.dirtyBitmap().dirtyPages(), "the initial fill is not tracked");
+            assertEquals(memory.pageCount(), memory.dirtyBitmap().dirtyPages(),
+                    "the fill is untracked, so it marks every page for the first migration");
+            memory.dirtyBitmap().clearAll();
             long nonZero = 0;
             for (long offset = 0; offset < memory.byteSize(); offset += GuestMemory.PAGE_SIZE) {
                 nonZero += memory.readLong(offset) != 0 ? 1 : 0;

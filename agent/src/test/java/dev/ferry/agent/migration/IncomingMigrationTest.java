@@ -34,7 +34,6 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.function.Executable;
@@ -81,23 +80,41 @@ class IncomingMigrationTest {
         }
     }
 
-    /** The host: records what it was asked to run. */
+    /** The host: records what it was asked to park and run; a discarded guest frees its memory. */
     static final class FakeActivator implements GuestActivator {
+        int parks;
         int calls;
+        int discards;
         GuestSpec spec;
         GuestMemory memory;
         List<byte[]> vcpuStates;
+        RuntimeException parkFailure;
         RuntimeException failure;
 
         @Override
-        public void activate(GuestSpec spec, GuestMemory memory, List<byte[]> vcpuStates) {
-            calls++;
+        public ParkedGuest park(GuestSpec spec, GuestMemory memory, List<byte[]> vcpuStates) {
+            if (parkFailure != null) {
+                throw parkFailure;
+            }
+            parks++;
             this.spec = spec;
             this.memory = memory;
             this.vcpuStates = vcpuStates;
-            if (failure != null) {
-                throw failure;
-            }
+            return new ParkedGuest() {
+                @Override
+                public void activate() {
+                    calls++;
+                    if (failure != null) {
+                        throw failure;
+                    }
+                }
+
+                @Override
+                public void discard() {
+                    discards++;
+                    memory.close();
+                }
+            };
         }
     }
 
@@ -162,7 +179,7 @@ class IncomingMigrationTest {
 
     /** Sends source pages as one PAGES frame on {@code channel}, recording them in the source digest. */
     private void sendPages(int channel, int round, int... pages) throws StreamException {
-        ByteBuf frame = PageFrames.pagesFromMemory(ByteBufAllocator.DEFAULT, round, pages, pages.length, source.segment(), sent);
+        ByteBuf frame = PageFrames.pagesFromMemory(ByteBufAllocator.DEFAULT, round, pages, pages.length, source, sent);
         PageBatch batch = (PageBatch) decode(frame);
         try {
             migration.applyPages(channel, batch);
@@ -436,7 +453,7 @@ class IncomingMigrationTest {
         attachBoth();
         write(7, 0);
         // zero-copy: the frame reads guest memory when it is written, here when it is decoded
-        ByteBuf frame = PageFrames.pagesFromMemory(ByteBufAllocator.DEFAULT, 0, new int[] {7}, 1, source.segment(), sent);
+        ByteBuf frame = PageFrames.pagesFromMemory(ByteBufAllocator.DEFAULT, 0, new int[] {7}, 1, source, sent);
         write(7, 1);
         PageBatch batch = (PageBatch) decode(frame);
         try {
@@ -589,13 +606,6 @@ class IncomingMigrationTest {
     // ---- found bugs ---------------------------------------------------------------------
 
     @Test
-    @Disabled("bug: IncomingMigration.applyPages/applyZeroPages (IncomingMigration.java:125-144, checkReceiving at :146)"
-            + " only refuse pages after a discard, not after READY or ACTIVE; IncomingChannelHandler forwards every frame"
-            + " after the Hello, so a PAGES frame arriving after COMMIT is written straight into the running guest's memory"
-            + " (violates 'bad input never harms a running guest'), and one arriving after READY changes memory that was"
-            + " already verified against the digest, so the guest activated on COMMIT is not the verified one."
-            + " Fix: checkReceiving must also refuse (BAD_FRAME) unless the state is RECEIVING and the channel has not"
-            + " sent its ChannelEnd, e.g. a volatile 'receiving' flag cleared on READY/discard plus ended[channel]")
     void pagesAfterActivationNeverTouchTheRunningGuest() throws StreamException {
         toReady();
         migration.onControl(0, commit());
@@ -607,9 +617,6 @@ class IncomingMigrationTest {
     }
 
     @Test
-    @Disabled("bug: same as pagesAfterActivationNeverTouchTheRunningGuest: IncomingMigration.java:125 applyPages accepts"
-            + " pages in state READY (and on a channel after its ChannelEnd), so memory changes after the digest check"
-            + " and COMMIT then activates unverified memory. Fix: refuse pages unless RECEIVING and the channel has not ended")
     void pagesAfterReadyAreRefusedAndMemoryStaysVerified() throws StreamException {
         toReady();
         refused(StreamErrorCode.BAD_FRAME, () -> applyRaw(1, 64, (byte) 0x5A));
@@ -617,17 +624,26 @@ class IncomingMigrationTest {
     }
 
     @Test
-    @Disabled("bug: IncomingMigration.commit (IncomingMigration.java:219-222) moves to ACTIVE before calling"
-            + " activator.activate; if activation throws (e.g. Guest.restore refusing a malformed vcpu_state blob that came"
-            + " over the wire in DeviceState), the state stays ACTIVE though nothing runs, onFinished is never called, so"
-            + " IncomingMigrations keeps the entry (reservedBytes and hasGuest(name) stay counted forever) and the memory"
-            + " is owned by no one. Fix: catch the failure in commit, call onFinished and free the memory (or make the"
-            + " activator contract release it on failure), and rethrow as StreamException(INTERNAL) so the source fences")
     void aFailedActivationDoesNotLeakTheReservation() throws StreamException {
         toReady();
         activator.failure = new IllegalArgumentException("bad vcpu state");
         assertThrows(Exception.class, () -> migration.onControl(0, commit()));
         assertEquals(List.of(migration), finished, "the reservation must be released");
+        assertEquals(IncomingState.DISCARDED, migration.state());
+        assertEquals(1, activator.discards, "the parked copy is freed");
+    }
+
+    @Test
+    void aCpuStateThatDoesNotFitIsRefusedBeforeReady() throws StreamException {
+        activator.parkFailure = new IllegalArgumentException("CPU state must be 32 bytes");
+        FakeSink[] sinks = attachBoth();
+        copyRoundZero();
+        migration.onControl(0, channelEnd(0, sentOnChannel[0]));
+        migration.onControl(1, channelEnd(1, sentOnChannel[1]));
+        StreamException e = refused(StreamErrorCode.BAD_FRAME, () -> migration.onControl(0, deviceState(sent.value())));
+        assertTrue(e.getMessage().contains("device state refused"), e.getMessage());
+        assertTrue(!sinks[0].kinds().contains(Control.BodyCase.READY), "no READY for a state that cannot run");
+        assertEquals(IncomingState.RECEIVING, migration.state(), "the handler discards it on the error");
     }
 
     @Test
