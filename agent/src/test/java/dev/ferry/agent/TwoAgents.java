@@ -58,8 +58,12 @@ public final class TwoAgents implements AutoCloseable {
     }
 
     public static GuestSpec idleRandom(String name, long bytes) {
+        return idle(name, bytes, true);
+    }
+
+    public static GuestSpec idle(String name, long bytes, boolean fillRandom) {
         return GuestSpec.newBuilder().setName(name).setMemoryBytes(bytes).setVcpus(1)
-                .setProgram(ProgramSpec.newBuilder().setIdle(IdleSpec.newBuilder().setFillRandom(true))).build();
+                .setProgram(ProgramSpec.newBuilder().setIdle(IdleSpec.newBuilder().setFillRandom(fillRandom))).build();
     }
 
     public GuestInfo describe(int agent, String guest, boolean digest) {
