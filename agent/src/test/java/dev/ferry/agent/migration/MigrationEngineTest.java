@@ -37,7 +37,7 @@ class MigrationEngineTest {
     }
 
     @Test
-    void neverWrittenMemoryIsNotSentAndZeroedPagesTravelAsIndices() {
+    void randomMemoryTravelsWholeAndNeverWrittenMemoryIsNotRead() {
         agents.stub(0).createGuest(TwoAgents.idleRandom("g", 64 * MIB));
         MigrationProgress there = agents.migrate(0, 1, "g", MigrationOptions.getDefaultInstance());
         assertEquals(64 * MIB / 4096, there.getPagesSent(), "every random page travels with data");
