@@ -1,12 +1,11 @@
 package dev.ferry.agent;
 
+import dev.ferry.common.config.PortFile;
 import dev.ferry.common.units.ByteSizes;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -56,7 +55,7 @@ public final class AgentMain implements Callable<Integer> {
             stopped.countDown();
         }, "shutdown"));
         if (portFile != null) {
-            writeAtomically(portFile, agent.grpcAddress() + "\n");
+            PortFile.write(portFile, agent.grpcAddress());
         }
         stopped.await();
         return 0;
@@ -90,11 +89,5 @@ public final class AgentMain implements Callable<Integer> {
             throw new CommandLine.ParameterException(new CommandLine(new AgentMain()),
                     option + " must be HOST:PORT with a port 0-65535, got '" + text + "'");
         }
-    }
-
-    static void writeAtomically(Path file, String content) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, content);
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 }

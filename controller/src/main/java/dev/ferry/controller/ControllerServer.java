@@ -1,5 +1,6 @@
 package dev.ferry.controller;
 
+import dev.ferry.common.config.PortFile;
 import io.grpc.Server;
 import io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
@@ -30,7 +31,7 @@ public final class ControllerServer implements AutoCloseable {
         ControllerServer started = new ControllerServer(config, controller, server);
         LOG.info("controller listening on {}", started.bound());
         if (config.portFile().isPresent()) {
-            PortFile.write(config.portFile().get(), started.bound());
+            PortFile.write(config.portFile().get(), started.bound().toString());
         }
         return started;
     }
