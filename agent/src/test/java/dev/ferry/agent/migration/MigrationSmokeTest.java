@@ -30,9 +30,13 @@ class MigrationSmokeTest {
         try (TwoAgents agents = new TwoAgents()) {
             agents.stub(0).createGuest(TwoAgents.dirtier("g2", 128 << 20, 64 << 20, DirtyPattern.UNIFORM));
             MigrationProgress end = agents.migrate(0, 1, "g2", MigrationOptions.getDefaultInstance());
-            System.out.println(end);
             assertEquals(MigrationStatus.COMPLETED, end.getStatus(), end.getError());
             assertTrue(end.getMemoryVerified());
+            assertTrue(end.getRoundsCount() >= 2, "pre-copy iterated: " + end.getRoundsCount() + " rounds");
+            long steps = agents.describe(1, "g2", false).getSteps();
+            dev.ferry.common.testing.Await.until(() -> agents.describe(1, "g2", false).getSteps() > steps,
+                    java.time.Duration.ofSeconds(10), "the guest to run on the destination");
+            assertTrue(agents.agent(0).host().guests().all().isEmpty(), "the source freed its copy");
         }
     }
 }
