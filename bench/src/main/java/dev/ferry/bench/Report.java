@@ -39,7 +39,10 @@ final class Report {
                 + ", \"java\": \"" + System.getProperty("java.version") + "\"},\n"
                 + "  \"settings\": {\"idle_bytes\": " + idleBytes + ", \"dirty_bytes\": " + dirtyBytes
                 + ", \"channels\": " + channels + ", \"repeat\": " + repeat + "},\n"
-                + "  \"units\": {\"throughput_gbps\": \"guest memory bits per second / 1e9\", \"*_ms\": \"milliseconds\"},\n"
+                + "  \"units\": {\"throughput_gbps\": \"guest memory size in Gbit / total seconds\","
+                + " \"wire_gbps\": \"Gbit on the wire / total seconds\","
+                + " \"ratio_to_reference\": \"wire_gbps / reference throughput_gbps of the same repeat\","
+                + " \"*_ms\": \"milliseconds\"},\n"
                 + "  \"scenarios\": " + scenarios + "\n}\n";
     }
 }
