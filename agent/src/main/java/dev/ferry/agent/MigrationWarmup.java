@@ -2,7 +2,7 @@ package dev.ferry.agent;
 
 import dev.ferry.agent.guest.Guest;
 import dev.ferry.agent.host.HostedGuest;
-import dev.ferry.agent.migration.GuestActivator;
+import dev.ferry.agent.migration.IncomingGuest;
 import dev.ferry.agent.migration.IncomingMigration;
 import dev.ferry.agent.migration.IncomingMigrations;
 import dev.ferry.agent.migration.MigrationSettings;
@@ -43,8 +43,9 @@ final class MigrationWarmup {
                 .build();
         Guest guest = Guest.create(spec);
         guest.start();
-        IncomingMigration destination = new IncomingMigration(id, id, spec, GuestMemory.allocate(BYTES),
-                MigrationWarmup::park, incoming::remove);
+        GuestMemory memory = GuestMemory.allocate(BYTES);
+        Guest standby = Guest.standby(spec, memory);
+        IncomingMigration destination = new IncomingMigration(id, id, spec, memory, throwAway(standby), incoming::remove);
         incoming.add(destination);
         OutgoingMigration source = new OutgoingMigration(new MigrationTarget(id, "self", "self", loopback(transport),
                 transport.localAddress().getPort(), id), new HostedGuest(guest), MigrationSettings.from(
@@ -61,13 +62,17 @@ final class MigrationWarmup {
         log.info("migration path warmed up over loopback in {} ms", (System.nanoTime() - start) / 1_000_000);
     }
 
-    /** Runs the real restore path, then throws the guest away whether or not it is activated. */
-    private static GuestActivator.ParkedGuest park(GuestSpec spec, GuestMemory memory, List<byte[]> states) {
-        Guest guest = Guest.restore(spec, memory, states);
-        return new GuestActivator.ParkedGuest() {
+    /** The real standby guest's path, then thrown away whether or not it is activated. */
+    private static IncomingGuest throwAway(Guest guest) {
+        return new IncomingGuest() {
+            @Override
+            public void load(List<byte[]> states) {
+                guest.loadCpuStates(states);
+            }
+
             @Override
             public void activate() {
-                guest.start();
+                guest.resume();
                 guest.close();
             }
 

@@ -37,12 +37,17 @@ final class CpuState {
 
     /** Parses a blob from {@link #toBytes()}; it must hold exactly {@code registers} longs. */
     static CpuState fromBytes(byte[] bytes, int registers) {
-        if (bytes.length != registers * Long.BYTES) {
-            throw new IllegalArgumentException("CPU state must be " + registers * Long.BYTES + " bytes ("
-                    + registers + " registers of 8 bytes) for this program, got " + bytes.length);
-        }
         CpuState state = new CpuState(registers);
-        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(state.registers);
+        state.load(bytes);
         return state;
+    }
+
+    /** Replaces every register with a blob from {@link #toBytes()} of the same size. */
+    void load(byte[] bytes) {
+        if (bytes.length != registers.length * Long.BYTES) {
+            throw new IllegalArgumentException("CPU state must be " + registers.length * Long.BYTES + " bytes ("
+                    + registers.length + " registers of 8 bytes) for this program, got " + bytes.length);
+        }
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(registers);
     }
 }

@@ -81,6 +81,38 @@ public final class Guest implements AutoCloseable {
         return new Guest(normalized, memory, program, states);
     }
 
+    /**
+     * A guest built on a migration destination before its state has arrived: vCPU threads
+     * started and parked on fresh registers, so that activation later only loads the CPU
+     * state ({@link #loadCpuStates}) and resumes. Takes ownership of {@code memory} once it
+     * returns; if it throws, the caller still owns it.
+     */
+    public static Guest standby(GuestSpec spec, GuestMemory memory) {
+        GuestSpec normalized = normalize(spec);
+        Program program = Programs.create(normalized.getProgram(), normalized.getMemoryBytes());
+        Guest guest = new Guest(normalized, memory, program, freshStates(program, normalized.getVcpus()));
+        guest.gate.requestPause();  // before start: every vCPU parks ahead of its first step
+        guest.start();
+        return guest;
+    }
+
+    /** Replaces every vCPU's registers; only while paused. Throws, changing nothing, if a blob does not fit. */
+    public void loadCpuStates(List<byte[]> states) {
+        if (closed.get() || !gate.pauseRequested()) {
+            throw new IllegalStateException("guest " + name() + " must be paused (and not closed) to load CPU states");
+        }
+        if (states.size() != vcpus.size()) {
+            throw new IllegalArgumentException("guest " + name() + " has " + vcpus.size() + " vCPUs but "
+                    + states.size() + " CPU states were received");
+        }
+        for (int i = 0; i < states.size(); i++) {
+            CpuState.fromBytes(states.get(i), vcpus.get(i).cpu().size());  // all must fit before any is loaded
+        }
+        for (int i = 0; i < states.size(); i++) {
+            vcpus.get(i).cpu().load(states.get(i));
+        }
+    }
+
     private static GuestSpec normalize(GuestSpec spec) {
         Objects.requireNonNull(spec, "spec");
         GuestMemory.checkSize(spec.getMemoryBytes());

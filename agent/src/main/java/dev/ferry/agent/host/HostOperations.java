@@ -2,7 +2,7 @@ package dev.ferry.agent.host;
 
 import dev.ferry.agent.guest.Guest;
 import dev.ferry.agent.guest.Programs;
-import dev.ferry.agent.migration.GuestActivator;
+import dev.ferry.agent.migration.IncomingGuest;
 import dev.ferry.agent.migration.IncomingMigration;
 import dev.ferry.agent.migration.IncomingMigrations;
 import dev.ferry.agent.migration.IncomingState;
@@ -131,14 +131,21 @@ public final class HostOperations implements AutoCloseable {
         GuestSpec spec = validate(request.getSpec());
         guests.checkRoomFor(spec.getName(), spec.getMemoryBytes());
         GuestMemory memory = GuestMemory.allocate(spec.getMemoryBytes());
-        memory.pretouch();
+        IncomingGuest guest;
+        try {
+            memory.pretouch();
+            guest = standby(spec, memory);
+        } catch (RuntimeException e) {
+            memory.close();
+            throw e;
+        }
         String ticket = HexFormat.of().formatHex(randomBytes());
         IncomingMigration migration = new IncomingMigration(request.getMigrationId(), ticket, spec, memory,
-                this::park, incoming::remove);
+                guest, incoming::remove);
         try {
             incoming.add(migration);
         } catch (RuntimeException e) {
-            memory.close();
+            guest.discard();
             throw e;
         }
         timers.schedule(() -> expire(migration), reservationTimeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -160,16 +167,15 @@ public final class HostOperations implements AutoCloseable {
         }
     }
 
-    /** The guest is built and its vCPU threads started, parked, before READY: COMMIT only lets them go. */
-    private GuestActivator.ParkedGuest park(GuestSpec spec, GuestMemory memory, List<byte[]> vcpuStates) {
-        Guest guest = Guest.restore(spec, memory, vcpuStates);
-        try {
-            guest.pause(Duration.ZERO);  // before start: the vCPUs park ahead of their first step
-        } catch (java.util.concurrent.TimeoutException e) {
-            throw new IllegalStateException("cannot happen: no vCPU runs before start", e);
-        }
-        guest.start();
-        return new GuestActivator.ParkedGuest() {
+    /** The destination's guest, built now with its vCPUs parked: activation only loads registers and resumes. */
+    private IncomingGuest standby(GuestSpec spec, GuestMemory memory) {
+        Guest guest = Guest.standby(spec, memory);
+        return new IncomingGuest() {
+            @Override
+            public void load(List<byte[]> vcpuStates) {
+                guest.loadCpuStates(vcpuStates);
+            }
+
             @Override
             public void activate() {
                 guests.add(new HostedGuest(guest));

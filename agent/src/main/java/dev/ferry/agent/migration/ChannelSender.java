@@ -12,12 +12,10 @@ import dev.ferry.proto.v1.Control;
 import dev.ferry.proto.v1.Sync;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.channel.ChannelFuture;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
 
@@ -46,7 +44,6 @@ final class ChannelSender {
     private int zeroCount;
     private int round;
     private long pagesTotal;
-    private ChannelFuture lastWrite;
 
     /** Live totals, read by the progress reporter while the round runs. */
     final LongAdder pagesSent = new LongAdder();
@@ -133,7 +130,7 @@ final class ChannelSender {
         }
         bytesOnWire.add(frame.readableBytes());
         pagesTotal += pages;
-        lastWrite = peer.write(frame);
+        peer.write(frame);
     }
 
     /** Ends a pre-copy round: returns once the destination has applied everything sent on this channel. */
@@ -148,25 +145,11 @@ final class ChannelSender {
 
     /** Tells the destination this channel is done: every page it will ever get has been sent. */
     void sendEnd() {
-        lastWrite = peer.write(Control.newBuilder()
+        peer.write(Control.newBuilder()
                 .setChannelEnd(ChannelEnd.newBuilder().setChannelIndex(index).setPages(pagesTotal)).build());
     }
 
     long pagesTotal() {
         return pagesTotal;
-    }
-
-    /** Waits until everything written so far has left for the socket (writes complete in order). */
-    void awaitWrites(Duration timeout) throws IOException, InterruptedException {
-        ChannelFuture last = lastWrite;
-        if (last == null) {
-            return;
-        }
-        if (!last.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-            throw new IOException("channel " + index + ": writes did not complete within " + timeout);
-        }
-        if (!last.isSuccess()) {
-            throw new IOException("channel " + index + ": write failed: " + last.cause(), last.cause());
-        }
     }
 }

@@ -44,13 +44,12 @@ public final class IncomingMigration {
     private final GuestMemory memory;
     private final MemorySegment segment;
     private final PageDigest received;
-    private final GuestActivator activator;
+    private final IncomingGuest guest;
     private final Consumer<IncomingMigration> onFinished;
     private final Lifecycle<IncomingState> lifecycle;
     private volatile boolean discarded;
     /** Pages are taken only while RECEIVING: never after the digest was checked. */
     private volatile boolean acceptingPages = true;
-    private GuestActivator.ParkedGuest parked;
     private int channelCount;
     private ControlSink[] sinks;
     private boolean[] ended;
@@ -59,15 +58,16 @@ public final class IncomingMigration {
     private String discardReason;
     private long deviceStateNanos;
 
+    /** {@code guest} owns {@code memory}; pages are written into it here until READY. */
     public IncomingMigration(String id, String ticket, GuestSpec spec, GuestMemory memory,
-                             GuestActivator activator, Consumer<IncomingMigration> onFinished) {
+                             IncomingGuest guest, Consumer<IncomingMigration> onFinished) {
         this.id = id;
         this.ticket = ticket.getBytes(StandardCharsets.UTF_8);
         this.spec = spec;
         this.memory = memory;
         this.segment = memory.segment();
         this.received = PageDigest.ofZeroMemory(memory.pageCount());
-        this.activator = activator;
+        this.guest = guest;
         this.onFinished = onFinished;
         this.lifecycle = IncomingState.lifecycle(id);
     }
@@ -218,20 +218,20 @@ public final class IncomingMigration {
             throw new StreamException(StreamErrorCode.DIGEST_MISMATCH, "memory digest mismatch: received "
                     + Long.toHexString(received.value()) + ", source sent " + Long.toHexString(deviceState.getMemoryDigest()));
         }
-        parked = park();
+        loadCpuStates();
         lifecycle.transition(IncomingState.READY);
-        log.info("migration {}: memory verified ({} pages received), guest parked, READY {} us after the device state",
+        log.info("migration {}: memory verified ({} pages received), CPU state loaded, READY {} us after the device state",
                 id, deviceState.getPagesTotal(), (System.nanoTime() - deviceStateNanos) / 1000);
         sinks[0].send(Control.newBuilder().setReady(Ready.getDefaultInstance()).build());
     }
 
-    private GuestActivator.ParkedGuest park() throws StreamException {
+    private void loadCpuStates() throws StreamException {
         List<byte[]> states = new ArrayList<>(deviceState.getVcpuStateCount());
         for (ByteString state : deviceState.getVcpuStateList()) {
             states.add(state.toByteArray());
         }
         try {
-            return activator.park(spec, memory, states);
+            guest.load(states);
         } catch (RuntimeException e) {
             throw new StreamException(StreamErrorCode.BAD_FRAME, "device state refused: " + e.getMessage());
         }
@@ -243,7 +243,7 @@ public final class IncomingMigration {
         }
         long start = System.nanoTime();
         try {
-            parked.activate();
+            guest.activate();
         } catch (RuntimeException e) {
             log.error("migration {}: activation failed after COMMIT; discarding this copy", id, e);
             discard("activation failed: " + e);
@@ -278,11 +278,7 @@ public final class IncomingMigration {
                 }
             }
         }
-        if (parked != null) {
-            parked.discard();
-        } else {
-            memory.close();
-        }
+        guest.discard();
         onFinished.accept(this);
     }
 

@@ -158,7 +158,9 @@ public final class OutgoingMigration implements Runnable {
             if (precopy) {
                 sender.sync(round, timeouts.writable());
             } else {
-                sender.awaitWrites(timeouts.writable());
+                // the last round: its end goes right behind the pages (channel FIFO keeps the
+                // order), and READY is the only wait; waiting here as well would be downtime
+                sender.sendEnd();
             }
         }, () -> stats.live(senders, memory.dirtyBitmap().dirtyPages(), status));
         RoundResult result = new RoundResult(round, sum(senders, s -> s.pagesSent.sum()) - pages,
@@ -177,14 +179,11 @@ public final class OutgoingMigration implements Runnable {
         long pausedAt = System.nanoTime();
         runRound(stats.rounds(), MigrationStatus.STOP_AND_COPY);
         long copied = System.nanoTime();
-        for (ChannelSender sender : senders) {
-            sender.sendEnd();
-        }
         senders.getFirst().peer().write(Control.newBuilder().setDeviceState(DeviceState.newBuilder()
                 .setSpec(guest.spec()).addAllVcpuState(guest.cpuStates().stream().map(com.google.protobuf.ByteString::copyFrom).toList())
                 .setMemoryDigest(sent.value()).setPagesTotal(sum(senders, ChannelSender::pagesTotal))).build());
         expect(senders.getFirst().peer().receive(timeouts.ready()), Control.BodyCase.READY);
-        log.info("migration {}: downtime so far: pause {} us, last round {} us, device state to READY {} us", id(),
+        log.info("migration {}: downtime so far: pause {} us, last round queued {} us, then READY {} us", id(),
                 (pausedAt - start) / 1000, (copied - pausedAt) / 1000, (System.nanoTime() - copied) / 1000);
     }
 

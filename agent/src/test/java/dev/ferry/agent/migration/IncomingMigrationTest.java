@@ -3,7 +3,6 @@ package dev.ferry.agent.migration;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -80,48 +79,48 @@ class IncomingMigrationTest {
         }
     }
 
-    /** The host: records what it was asked to park and run; a discarded guest frees its memory. */
-    static final class FakeActivator implements GuestActivator {
-        int parks;
+    /** The standby guest: records what it was given and asked; discarding frees its memory, as a real one does. */
+    static final class FakeGuest implements IncomingGuest {
+        private final GuestMemory memory;
+        int loads;
         int calls;
         int discards;
-        GuestSpec spec;
-        GuestMemory memory;
         List<byte[]> vcpuStates;
-        RuntimeException parkFailure;
+        RuntimeException loadFailure;
         RuntimeException failure;
 
-        @Override
-        public ParkedGuest park(GuestSpec spec, GuestMemory memory, List<byte[]> vcpuStates) {
-            if (parkFailure != null) {
-                throw parkFailure;
-            }
-            parks++;
-            this.spec = spec;
+        FakeGuest(GuestMemory memory) {
             this.memory = memory;
-            this.vcpuStates = vcpuStates;
-            return new ParkedGuest() {
-                @Override
-                public void activate() {
-                    calls++;
-                    if (failure != null) {
-                        throw failure;
-                    }
-                }
+        }
 
-                @Override
-                public void discard() {
-                    discards++;
-                    memory.close();
-                }
-            };
+        @Override
+        public void load(List<byte[]> states) {
+            if (loadFailure != null) {
+                throw loadFailure;
+            }
+            loads++;
+            vcpuStates = states;
+        }
+
+        @Override
+        public void activate() {
+            calls++;
+            if (failure != null) {
+                throw failure;
+            }
+        }
+
+        @Override
+        public void discard() {
+            discards++;
+            memory.close();
         }
     }
 
     private GuestMemory source;
     private PageDigest sent;
     private GuestMemory destination;
-    private FakeActivator activator;
+    private FakeGuest activator;
     private List<IncomingMigration> finished;
     private IncomingMigration migration;
     private final long[] sentOnChannel = new long[2];
@@ -131,7 +130,7 @@ class IncomingMigrationTest {
         source = GuestMemory.allocate(BYTES);
         sent = PageDigest.ofZeroMemory(PAGES);
         destination = GuestMemory.allocate(BYTES);
-        activator = new FakeActivator();
+        activator = new FakeGuest(destination);
         finished = new ArrayList<>();
         migration = new IncomingMigration("m1", TICKET, SPEC, destination, activator, finished::add);
     }
@@ -140,7 +139,7 @@ class IncomingMigrationTest {
     void tearDown() {
         source.close();
         if (migration.state() != IncomingState.DISCARDED) {
-            destination.close();  // the test owns it: nothing ran, or the fake activator "took" it
+            destination.close();  // the fake guest owns it but never ran
         }
     }
 
@@ -493,8 +492,7 @@ class IncomingMigrationTest {
         migration.onControl(0, commit());
         assertEquals(IncomingState.ACTIVE, migration.state());
         assertEquals(1, activator.calls);
-        assertEquals(SPEC, activator.spec);
-        assertSame(destination, activator.memory, "the received memory itself, no copy");
+        assertEquals(1, activator.loads, "the CPU state was loaded once, at READY");
         assertEquals(VCPUS.size(), activator.vcpuStates.size());
         for (int i = 0; i < VCPUS.size(); i++) {
             assertArrayEquals(VCPUS.get(i), activator.vcpuStates.get(i));
@@ -630,12 +628,12 @@ class IncomingMigrationTest {
         assertThrows(Exception.class, () -> migration.onControl(0, commit()));
         assertEquals(List.of(migration), finished, "the reservation must be released");
         assertEquals(IncomingState.DISCARDED, migration.state());
-        assertEquals(1, activator.discards, "the parked copy is freed");
+        assertEquals(1, activator.discards, "the standby copy is freed");
     }
 
     @Test
     void aCpuStateThatDoesNotFitIsRefusedBeforeReady() throws StreamException {
-        activator.parkFailure = new IllegalArgumentException("CPU state must be 32 bytes");
+        activator.loadFailure = new IllegalArgumentException("CPU state must be 32 bytes");
         FakeSink[] sinks = attachBoth();
         copyRoundZero();
         migration.onControl(0, channelEnd(0, sentOnChannel[0]));
