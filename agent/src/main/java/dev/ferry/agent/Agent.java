@@ -99,8 +99,9 @@ public final class Agent implements AutoCloseable {
                 server.shutdownNow();
             }
         });
-        step("guests and migrations", host::close);
+        step("migrations", host::stopMigrations);
         step("page stream", transport::close);
+        step("guests", host::closeGuests);
     }
 
     private void step(String what, ThrowingRunnable step) {

@@ -53,7 +53,7 @@ public final class HostOperations implements AutoCloseable {
     private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("reservation-timer").daemon().factory());
     private final SecureRandom random = new SecureRandom();
-    private final List<Thread> running = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final Map<String, Thread> running = new java.util.concurrent.ConcurrentHashMap<>();
 
     public HostOperations(String hostName, String dataHost, LocalGuests guests, IncomingMigrations incoming,
                           PageStreamTransport transport, MigrationTimeouts timeouts, Duration reservationTimeout) {
@@ -162,9 +162,7 @@ public final class HostOperations implements AutoCloseable {
     }
 
     private void expire(IncomingMigration migration) {
-        if (migration.state() == IncomingState.RESERVED) {
-            migration.discard("no source connected within " + reservationTimeout);
-        }
+        migration.discardIfStillReserved("no source connected within " + reservationTimeout);
     }
 
     /** The destination's guest, built now with its vCPUs parked: activation only loads registers and resumes. */
@@ -205,23 +203,25 @@ public final class HostOperations implements AutoCloseable {
                 () -> retire(hosted));
         hosted.setState(GuestState.GUEST_MIGRATING_OUT);
         remember(migration);
-        running.add(Thread.ofPlatform().name("migrate-" + request.getMigrationId()).start(migration));
+        running.put(migration.id(), Thread.ofPlatform().name("migrate-" + request.getMigrationId()).start(migration));
         return migration;
     }
 
     private void remember(OutgoingMigration migration) {
-        running.removeIf(thread -> !thread.isAlive());
+        running.values().removeIf(thread -> !thread.isAlive());
         outgoing.put(migration.id(), migration);
         if (outgoing.size() > FINISHED_MIGRATIONS_KEPT) {
             outgoing.entrySet().removeIf(e -> e.getValue().feed().ended() && outgoing.size() > FINISHED_MIGRATIONS_KEPT);
         }
     }
 
-    private static void cancelQuietly(OutgoingMigration migration) {
+    /** Whether the migration accepted the cancel; a committing one ends on its own within its timeouts. */
+    private static boolean cancelQuietly(OutgoingMigration migration) {
         try {
             migration.cancel();
+            return true;
         } catch (IllegalStateException e) {
-            // committing: it ends on its own (completed or fenced) within its timeouts
+            return false;
         }
     }
 
@@ -243,8 +243,10 @@ public final class HostOperations implements AutoCloseable {
         }
         IncomingMigration in = incoming.all().stream().filter(m -> m.id().equals(id)).findFirst()
                 .orElseThrow(() -> new NoSuchElementException("no migration '" + id + "' on " + hostName));
-        if (in.state() == IncomingState.ACTIVE) {
-            throw new IllegalStateException("migration " + id + " already committed: the guest runs on " + hostName);
+        IncomingState state = in.state();
+        if (state == IncomingState.READY || state == IncomingState.ACTIVE) {
+            // at READY a COMMIT may be on its way: discarding now would fence a guest nobody runs
+            throw new IllegalStateException("migration " + id + " is " + state + " here; only the source can cancel it now");
         }
         in.discard("cancelled");
     }
@@ -258,17 +260,18 @@ public final class HostOperations implements AutoCloseable {
     }
 
     /**
-     * Rolls back outgoing migrations and waits for them (their channels close, so no write
-     * still reads guest memory), discards reservations, then stops every guest; bounded.
+     * First step of shutdown: rolls back outgoing migrations that have not committed
+     * (interrupting their waits) and waits, bounded, for every migration thread; committing
+     * ones get the time to finish. Then drops reservations.
      */
-    @Override
-    public void close() {
+    public void stopMigrations() {
         timers.shutdownNow();
         synchronized (this) {
-            outgoing.values().stream().filter(m -> !m.feed().ended()).forEach(HostOperations::cancelQuietly);
+            outgoing.values().stream().filter(m -> !m.feed().ended() && cancelQuietly(m))
+                    .map(m -> running.get(m.id())).filter(java.util.Objects::nonNull).forEach(Thread::interrupt);
         }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        for (Thread thread : running) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+        for (Thread thread : running.values()) {
             try {
                 thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
             } catch (InterruptedException e) {
@@ -277,9 +280,23 @@ public final class HostOperations implements AutoCloseable {
             }
         }
         incoming.all().forEach(m -> m.discard("agent shutting down"));
+    }
+
+    /** Last step of shutdown, after the page-stream channels are closed: no write reads guest memory any more. */
+    public void closeGuests() {
         for (HostedGuest hosted : guests.all()) {
             guests.remove(hosted);
-            hosted.guest().close();
+            try {
+                hosted.guest().close();
+            } catch (RuntimeException e) {
+                log.warn("guest {}: close failed; continuing", hosted.name(), e);
+            }
         }
+    }
+
+    @Override
+    public void close() {
+        stopMigrations();
+        closeGuests();
     }
 }

@@ -263,6 +263,13 @@ public final class IncomingMigration {
         }
     }
 
+    /** The reservation timer's discard: only if no source has connected, checked in the same step. */
+    public synchronized void discardIfStillReserved(String reason) {
+        if (lifecycle.current() == IncomingState.RESERVED) {
+            discard(reason);
+        }
+    }
+
     /** Drops the reservation unless the guest was activated. Idempotent. */
     public synchronized void discard(String reason) {
         if (!lifecycle.tryTransition(IncomingState.DISCARDED)) {

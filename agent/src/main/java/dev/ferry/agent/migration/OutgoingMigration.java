@@ -64,7 +64,7 @@ public final class OutgoingMigration implements Runnable {
         this.sent = PageDigest.ofZeroMemory(memory.pageCount());
         this.planner = new ConvergencePlanner(settings);
         this.stats = new MigrationStats(target, guest.name(), memory.byteSize(), settings);
-        this.rounds = new ParallelRounds(target.migrationId(), settings.channels());
+        this.rounds = new ParallelRounds(target.migrationId());
     }
 
     public String id() {
@@ -81,11 +81,13 @@ public final class OutgoingMigration implements Runnable {
 
     /** Asks the migration to roll back; refused once COMMIT may have been sent or the migration ended. */
     public void cancel() {
-        MigrationStatus status = lifecycle.current();
-        if (status == MigrationStatus.COMMITTING || lifecycle.isTerminal()) {
-            throw new IllegalStateException("migration " + id() + " is " + status + ": too late to cancel");
+        synchronized (lifecycle) {
+            MigrationStatus status = lifecycle.current();
+            if (status == MigrationStatus.COMMITTING || lifecycle.isTerminal()) {
+                throw new IllegalStateException("migration " + id() + " is " + status + ": too late to cancel");
+            }
+            cancelled = true;
         }
-        cancelled = true;
     }
 
     @Override
@@ -97,8 +99,6 @@ public final class OutgoingMigration implements Runnable {
         } catch (Exception e) {
             rollBack(e);
             return;
-        } finally {
-            rounds.close();
         }
         commit();
     }
@@ -173,8 +173,8 @@ public final class OutgoingMigration implements Runnable {
     private void stopAndCopy() throws Exception {
         lifecycle.transition(MigrationStatus.STOP_AND_COPY);
         long start = System.nanoTime();
+        paused = true;  // set first: a timed-out pause still leaves the request in place, and rollback must lift it
         guest.pause(timeouts.pause());
-        paused = true;
         stats.paused();
         long pausedAt = System.nanoTime();
         runRound(stats.rounds(), MigrationStatus.STOP_AND_COPY);
@@ -188,18 +188,16 @@ public final class OutgoingMigration implements Runnable {
     }
 
     private void commit() {
-        PeerChannel control = senders.getFirst().peer();
-        var written = control.write(Control.newBuilder().setCommit(Commit.getDefaultInstance()).build())
-                .awaitUninterruptibly(timeouts.active().toMillis());
-        if (!written || !control.isOpen()) {
-            // the COMMIT frame never fully left: the destination cannot act on it
-            rollBack(new IOException("could not send COMMIT: channel closed"));
+        if (!beginCommit()) {
+            rollBack(new CancellationException("migration cancelled"));
             return;
         }
-        lifecycle.transition(MigrationStatus.COMMITTING);
+        PeerChannel control = senders.getFirst().peer();
         long committed = System.nanoTime();
         stats.publish(MigrationStatus.COMMITTING);
         try {
+            // from the moment COMMIT may have left, only ACTIVE (completed) or fencing remain
+            control.write(Control.newBuilder().setCommit(Commit.getDefaultInstance()).build());
             expect(control.receive(timeouts.active()), Control.BodyCase.ACTIVE);
         } catch (Exception e) {
             fence(e);
@@ -207,6 +205,17 @@ public final class OutgoingMigration implements Runnable {
         }
         log.info("migration {}: COMMIT to ACTIVE {} us", id(), (System.nanoTime() - committed) / 1000);
         complete();
+    }
+
+    /** Moves to COMMITTING unless a cancel got in first; one lock with {@link #cancel}. */
+    private boolean beginCommit() {
+        synchronized (lifecycle) {
+            if (cancelled) {
+                return false;
+            }
+            lifecycle.transition(MigrationStatus.COMMITTING);
+            return true;
+        }
     }
 
     private void complete() {

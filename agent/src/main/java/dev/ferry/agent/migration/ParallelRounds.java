@@ -1,69 +1,73 @@
 package dev.ferry.agent.migration;
 
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Runs one task per channel sender in parallel, one thread each, and reports progress
- * while waiting for them. A failure of any sender fails the round and interrupts the rest.
+ * Runs one task per channel sender, each on its own thread, and reports progress while
+ * waiting. When one fails, the others are interrupted and waited for before the failure
+ * propagates: a sender still harvesting after the rollback re-marked the bitmap would
+ * clear bits of pages it then never sends.
  */
-final class ParallelRounds implements AutoCloseable {
+final class ParallelRounds {
     interface SenderTask {
         void run(ChannelSender sender) throws Exception;
     }
 
     private static final long PROGRESS_INTERVAL_MILLIS = 200;
+    private static final long STOP_WAIT_MILLIS = 10_000;
 
-    private final ExecutorService pool;
+    private final String migrationId;
 
-    ParallelRounds(String migrationId, int threads) {
-        this.pool = Executors.newFixedThreadPool(threads, Thread.ofPlatform().name("send-" + migrationId + "-", 0).daemon().factory());
+    ParallelRounds(String migrationId) {
+        this.migrationId = migrationId;
     }
 
     void run(List<ChannelSender> senders, SenderTask task, Runnable onTick) throws Exception {
-        List<Future<?>> futures = new ArrayList<>();
-        for (ChannelSender sender : senders) {
-            futures.add(pool.submit(() -> {
-                task.run(sender);
-                return null;
+        AtomicReference<Exception> failure = new AtomicReference<>();
+        List<Thread> threads = new CopyOnWriteArrayList<>();
+        for (int i = 0; i < senders.size(); i++) {
+            ChannelSender sender = senders.get(i);
+            threads.add(Thread.ofPlatform().name("send-" + migrationId + "-" + i).daemon().start(() -> {
+                try {
+                    task.run(sender);
+                } catch (Exception e) {
+                    if (failure.compareAndSet(null, e)) {
+                        threads.forEach(Thread::interrupt);
+                    }
+                }
             }));
         }
+        if (failure.get() != null) {
+            threads.forEach(Thread::interrupt);  // a sender failed before the last one started
+        }
         try {
-            for (Future<?> future : futures) {
-                awaitWithTicks(future, onTick);
+            for (Thread thread : threads) {
+                while (!thread.join(java.time.Duration.ofMillis(PROGRESS_INTERVAL_MILLIS))) {
+                    onTick.run();
+                }
             }
-        } catch (ExecutionException e) {
-            cancelAll(futures);
-            throw e.getCause() instanceof Exception cause ? cause : e;
         } catch (InterruptedException e) {
-            cancelAll(futures);
+            stopAll(threads);
             throw e;
         }
-    }
-
-    private static void awaitWithTicks(Future<?> future, Runnable onTick) throws ExecutionException, InterruptedException {
-        while (true) {
-            try {
-                future.get(PROGRESS_INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
-                return;
-            } catch (TimeoutException e) {
-                onTick.run();
-            }
+        if (failure.get() != null) {
+            throw failure.get();
         }
     }
 
-    private static void cancelAll(List<Future<?>> futures) {
-        futures.forEach(f -> f.cancel(true));
-    }
-
-    @Override
-    public void close() {
-        pool.shutdownNow();
+    private static void stopAll(List<Thread> threads) {
+        threads.forEach(Thread::interrupt);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(STOP_WAIT_MILLIS);
+        for (Thread thread : threads) {
+            try {
+                thread.join(java.time.Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 }

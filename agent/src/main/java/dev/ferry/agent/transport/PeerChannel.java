@@ -17,9 +17,11 @@ import java.util.concurrent.TimeUnit;
  */
 public final class PeerChannel implements AutoCloseable {
     private static final Control CLOSED = Control.getDefaultInstance();
+    /** The destination answers a handful of messages per migration; more is a broken or hostile peer. */
+    private static final int INBOX_LIMIT = 64;
 
     private final Channel channel;
-    private final BlockingQueue<Control> inbox = new LinkedBlockingQueue<>();
+    private final BlockingQueue<Control> inbox = new LinkedBlockingQueue<>(INBOX_LIMIT + 1);
     private final Object writable = new Object();
     private volatile String closeReason;
 
@@ -30,7 +32,10 @@ public final class PeerChannel implements AutoCloseable {
     // ---- called from the event loop (OutgoingChannelHandler)
 
     void onControl(Control message) {
-        inbox.add(message);
+        if (inbox.size() >= INBOX_LIMIT || !inbox.offer(message)) {
+            onClosed("destination flooded this channel with control messages");
+            channel.close();
+        }
     }
 
     void onWritabilityChanged() {
@@ -43,7 +48,7 @@ public final class PeerChannel implements AutoCloseable {
         if (closeReason == null) {
             closeReason = reason;
         }
-        inbox.add(CLOSED);
+        inbox.offer(CLOSED);  // a full inbox still ends with the close: receive() checks closeReason too
         onWritabilityChanged();
     }
 
@@ -73,11 +78,14 @@ public final class PeerChannel implements AutoCloseable {
     /** The next control message from the destination; fails if the channel closes or time runs out. */
     public Control receive(Duration timeout) throws IOException, InterruptedException {
         Control message = inbox.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        if (message == null && closeReason != null) {
+            message = CLOSED;
+        }
         if (message == null) {
             throw new IOException("no answer from " + channel.remoteAddress() + " within " + timeout);
         }
         if (message == CLOSED) {
-            inbox.add(CLOSED);
+            inbox.offer(CLOSED);
             throw new IOException("channel to " + channel.remoteAddress() + " closed: " + closeReason);
         }
         return message;

@@ -49,6 +49,17 @@ class MigrationEngineTest {
         assertTrue(fresh.getMemoryVerified());
     }
 
+    /** Pages are sent from 1 GiB windows of guest memory; a run of pages must not cross one. */
+    @Test
+    void aGuestJustOverOneGibMigratesOnOneChannel() {
+        agents.stub(0).createGuest(TwoAgents.idleRandom("big", (1L << 30) + 8 * 4096));
+        long digest = agents.describe(0, "big", true).getMemoryDigest();
+        MigrationProgress end = agents.migrate(0, 1, "big", MigrationOptions.newBuilder().setChannels(1).build());
+        assertEquals(MigrationStatus.COMPLETED, end.getStatus(), end.getError());
+        assertTrue(end.getMemoryVerified());
+        assertEquals(digest, agents.describe(1, "big", true).getMemoryDigest());
+    }
+
     @Test
     void bandwidthCapIsHonoured() {
         long cap = 32 * MIB;

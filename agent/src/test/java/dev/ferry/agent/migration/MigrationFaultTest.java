@@ -91,6 +91,7 @@ class MigrationFaultTest {
         assertEquals(MigrationStatus.CANCELLED, agents.watch(0, id, Duration.ofSeconds(60)).getLast().getStatus());
         Await.until(() -> agents.agent(1).host().guests().usedBytes() == 0, Duration.ofSeconds(10),
                 "destination to free its reservation");
+        assertTrue(agents.agent(1).host().guests().all().isEmpty(), "no copy of the guest on the destination");
         assertRunsOnSourceIntact("g", digest);
     }
 
@@ -214,6 +215,7 @@ class MigrationFaultTest {
             }
             assertFalse(p.getStatus() == MigrationStatus.COMPLETED, "migration finished before the fault");
         }
+        throw new AssertionError("the migration ended before sending pages: the fault would not land mid-copy");
     }
 
     private void assertRunsOnSourceIntact(String guest, long digest) {

@@ -23,6 +23,8 @@ public final class GuestMemory implements AutoCloseable {
 
     /** ByteBuffer views are int-indexed: guest memory is seen through 1 GiB windows. */
     private static final int WINDOW_SHIFT = 30;
+    /** Pages per 1 GiB window: a run of pages handed to {@link #view} must stay inside one. */
+    public static final int PAGES_PER_WINDOW = 1 << (WINDOW_SHIFT - PAGE_SHIFT);
     private static final long WINDOW_MASK = (1L << WINDOW_SHIFT) - 1;
 
     private final AnonymousMapping mapping;

@@ -61,19 +61,28 @@ public final class PageFrames {
             header.writeInt(pages[i]);
         }
         CompositeByteBuf frame = alloc.compositeDirectBuffer(count + 1).addComponent(true, header);
-        int runStart = 0;
-        for (int i = 0; i < count; i++) {
-            long offset = (long) pages[i] << GuestMemory.PAGE_SHIFT;
-            sent.record(pages[i], PageHash.of(memory, offset, pages[i]));
-            boolean runEnds = i + 1 == count || pages[i + 1] != pages[i] + 1;
-            if (runEnds) {
-                long from = (long) pages[runStart] << GuestMemory.PAGE_SHIFT;
-                int bytes = (i + 1 - runStart) << GuestMemory.PAGE_SHIFT;
-                frame.addComponent(true, Unpooled.wrappedBuffer(guest.view(from, bytes)));
-                runStart = i + 1;
+        try {
+            int runStart = 0;
+            for (int i = 0; i < count; i++) {
+                long offset = (long) pages[i] << GuestMemory.PAGE_SHIFT;
+                sent.record(pages[i], PageHash.of(memory, offset, pages[i]));
+                if (i + 1 == count || !continuesRun(pages[i], pages[i + 1])) {
+                    long from = (long) pages[runStart] << GuestMemory.PAGE_SHIFT;
+                    int bytes = (i + 1 - runStart) << GuestMemory.PAGE_SHIFT;
+                    frame.addComponent(true, Unpooled.wrappedBuffer(guest.view(from, bytes)));
+                    runStart = i + 1;
+                }
             }
+        } catch (RuntimeException e) {
+            frame.release();
+            throw e;
         }
         return frame;
+    }
+
+    /** The next page extends the run: adjacent, and in the same 1 GiB window of guest memory. */
+    private static boolean continuesRun(int page, int next) {
+        return next == page + 1 && next % GuestMemory.PAGES_PER_WINDOW != 0;
     }
 
     /** Checked before allocating, so a bad call neither leaks a buffer nor records a hash. */

@@ -65,6 +65,11 @@ final class MigrationRun implements Runnable {
         } catch (RunEnded e) {
             LOG.warn("migration {}: {}", id(), e.getMessage());
             publish(ended(e.status, e.getMessage()));
+        } catch (RuntimeException e) {
+            // never leave the guest marked as migrating: say plainly that the outcome is not known
+            LOG.error("migration {}: controller error while following it", id(), e);
+            publish(ended(MigrationStatus.UNKNOWN, "the controller failed while following this migration (" + e
+                    + "); check `ferry guests` and the agents before acting on the guest"));
         }
     }
 
