@@ -100,7 +100,15 @@ public final class OutgoingMigration implements Runnable {
             rollBack(e);
             return;
         }
-        commit();
+        try {
+            commit();
+        } catch (RuntimeException e) {
+            // a bug after COMMIT may have left: the only safe ending is the fence
+            log.error("migration {}: unexpected failure while committing", id(), e);
+            if (lifecycle.current() == MigrationStatus.COMMITTING) {
+                fence(e);
+            }
+        }
     }
 
     private void setUp() throws IOException, InterruptedException {
@@ -131,7 +139,7 @@ public final class OutgoingMigration implements Runnable {
         // No markAll: the bitmap already holds every page that may be non-zero and unsent
         // (fresh memory starts clean and reads as zero), so never-written memory is not even read.
         List<RoundResult> results = new ArrayList<>();
-        for (int round = 0; ; round++) {
+        for (int round = 0; ; round++) {  // bounded: the planner stops at max_rounds (<= 1000)
             results.add(runRound(round, MigrationStatus.PRECOPY));
             ConvergencePlanner.Decision decision = planner.next(results);
             stats.planned(decision);
