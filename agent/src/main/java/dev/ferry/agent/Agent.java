@@ -50,7 +50,9 @@ public final class Agent implements AutoCloseable {
         MigrationWarmup.run(incoming, transport);
         Server server;
         try {
-            server = NettyServerBuilder.forAddress(config.listen()).addService(new AgentGrpcService(host)).build().start();
+            // the controller pings long watches (keepalive) to notice a vanished agent; allow it
+            server = NettyServerBuilder.forAddress(config.listen()).permitKeepAliveTime(10, TimeUnit.SECONDS)
+                    .addService(new AgentGrpcService(host)).build().start();
         } catch (IOException e) {
             host.close();
             transport.close();

@@ -46,7 +46,11 @@ public final class Controller {
 
     /** Plaintext channels to agents; TLS comes with the rest of the security work. */
     public static ManagedChannel plaintextChannel(String address) {
-        return ManagedChannelBuilder.forTarget(address).usePlaintext().build();
+        // keepalive: a migration watch on an agent that vanished (power, partition) must break,
+        // so the controller can report the outcome as unknown instead of waiting forever
+        return ManagedChannelBuilder.forTarget(address).usePlaintext()
+                .keepAliveTime(30, java.util.concurrent.TimeUnit.SECONDS)
+                .keepAliveTimeout(10, java.util.concurrent.TimeUnit.SECONDS).build();
     }
 
     public BindableService service() {

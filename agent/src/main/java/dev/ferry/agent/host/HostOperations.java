@@ -74,13 +74,17 @@ public final class HostOperations implements AutoCloseable {
         return guests;
     }
 
-    public synchronized GuestInfo createGuest(GuestSpec request) {
+    public GuestInfo createGuest(GuestSpec request) {
         GuestSpec spec = validate(request);
-        guests.checkRoomFor(spec.getName(), spec.getMemoryBytes());
-        Guest guest = Guest.create(spec);
-        HostedGuest hosted = new HostedGuest(guest);
-        guests.add(hosted);
-        guest.start();
+        guests.reserve(spec.getName(), spec.getMemoryBytes());
+        HostedGuest hosted;
+        try {
+            hosted = new HostedGuest(Guest.create(spec));
+            guests.add(hosted);
+        } finally {
+            guests.unreserve(spec.getName());
+        }
+        hosted.guest().start();
         log.info("guest {} created: {} bytes, {}", spec.getName(), spec.getMemoryBytes(), spec.getProgram().getProgramCase());
         return hosted.info(hostName);
     }
@@ -126,10 +130,26 @@ public final class HostOperations implements AutoCloseable {
         return guests.find(name).orElseThrow(() -> new NoSuchElementException("no guest named '" + name + "' on " + hostName));
     }
 
-    /** Reserves and pre-touches memory for an incoming guest; returns its one-time ticket. */
-    public synchronized PrepareIncomingResponse prepareIncoming(PrepareIncomingRequest request) {
+    /**
+     * Reserves and pre-touches memory for an incoming guest and builds it parked; returns its
+     * one-time ticket. Only the room is claimed under a lock: pre-touching takes seconds.
+     */
+    public PrepareIncomingResponse prepareIncoming(PrepareIncomingRequest request) {
         GuestSpec spec = validate(request.getSpec());
-        guests.checkRoomFor(spec.getName(), spec.getMemoryBytes());
+        guests.reserve(spec.getName(), spec.getMemoryBytes());
+        try {
+            IncomingMigration migration = reserveIncoming(request.getMigrationId(), spec);
+            timers.schedule(() -> expire(migration), reservationTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            log.info("migration {}: reserved {} bytes for guest {} from {}", request.getMigrationId(),
+                    spec.getMemoryBytes(), spec.getName(), request.getSourceHost());
+            return PrepareIncomingResponse.newBuilder().setTicket(migration.ticket()).setDataHost(dataHost)
+                    .setDataPort(transport.localAddress().getPort()).build();
+        } finally {
+            guests.unreserve(spec.getName());
+        }
+    }
+
+    private IncomingMigration reserveIncoming(String migrationId, GuestSpec spec) {
         GuestMemory memory = GuestMemory.allocate(spec.getMemoryBytes());
         IncomingGuest guest;
         try {
@@ -139,20 +159,15 @@ public final class HostOperations implements AutoCloseable {
             memory.close();
             throw e;
         }
-        String ticket = HexFormat.of().formatHex(randomBytes());
-        IncomingMigration migration = new IncomingMigration(request.getMigrationId(), ticket, spec, memory,
-                guest, incoming::remove);
+        IncomingMigration migration = new IncomingMigration(migrationId, HexFormat.of().formatHex(randomBytes()), spec,
+                memory, guest, incoming::remove);
         try {
             incoming.add(migration);
         } catch (RuntimeException e) {
             guest.discard();
             throw e;
         }
-        timers.schedule(() -> expire(migration), reservationTimeout.toMillis(), TimeUnit.MILLISECONDS);
-        log.info("migration {}: reserved {} bytes for guest {} from {}", request.getMigrationId(),
-                spec.getMemoryBytes(), spec.getName(), request.getSourceHost());
-        return PrepareIncomingResponse.newBuilder().setTicket(ticket).setDataHost(dataHost)
-                .setDataPort(transport.localAddress().getPort()).build();
+        return migration;
     }
 
     private byte[] randomBytes() {

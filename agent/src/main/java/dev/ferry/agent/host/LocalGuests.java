@@ -13,6 +13,8 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class LocalGuests {
     private final Map<String, HostedGuest> byName = new ConcurrentHashMap<>();
+    /** Room promised to preparations still allocating and pre-touching, by guest name. */
+    private final Map<String, Long> pending = new java.util.HashMap<>();
     private final long capacityBytes;
     private final IncomingMigrations incoming;
 
@@ -26,12 +28,13 @@ public final class LocalGuests {
     }
 
     public synchronized long usedBytes() {
-        return byName.values().stream().mapToLong(g -> g.guest().memory().byteSize()).sum() + incoming.reservedBytes();
+        return byName.values().stream().mapToLong(g -> g.guest().memory().byteSize()).sum() + incoming.reservedBytes()
+                + pending.values().stream().mapToLong(Long::longValue).sum();
     }
 
     /** Checks that a guest of this name and size may come here. */
     public synchronized void checkRoomFor(String name, long bytes) {
-        if (byName.containsKey(name) || incoming.hasGuest(name)) {
+        if (byName.containsKey(name) || incoming.hasGuest(name) || pending.containsKey(name)) {
             throw new IllegalStateException("a guest named '" + name + "' is already on this host");
         }
         long free = capacityBytes - usedBytes();
@@ -41,8 +44,22 @@ public final class LocalGuests {
         }
     }
 
+    /**
+     * Holds room for a guest while its memory is allocated and pre-touched (seconds for
+     * large guests), so that no lock is held meanwhile and nothing can take the room.
+     */
+    public synchronized void reserve(String name, long bytes) {
+        checkRoomFor(name, bytes);
+        pending.put(name, bytes);
+    }
+
+    /** Gives back a {@link #reserve}d room; call once the real reservation is registered, or on failure. */
+    public synchronized void unreserve(String name) {
+        pending.remove(name);
+    }
+
     public synchronized void add(HostedGuest guest) {
-        if (byName.putIfAbsent(guest.name(), guest) != null) {
+        if (byName.putIfAbsent(guest.name(), guest) != null) {  // a reserve()d name may be added by its holder
             throw new IllegalStateException("a guest named '" + guest.name() + "' is already on this host");
         }
     }

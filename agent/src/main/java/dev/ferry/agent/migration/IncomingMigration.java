@@ -76,6 +76,10 @@ public final class IncomingMigration {
         return id;
     }
 
+    public String ticket() {
+        return new String(ticket, StandardCharsets.UTF_8);
+    }
+
     public GuestSpec spec() {
         return spec;
     }

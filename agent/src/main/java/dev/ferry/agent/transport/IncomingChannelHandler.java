@@ -2,6 +2,7 @@ package dev.ferry.agent.transport;
 
 import dev.ferry.agent.migration.IncomingMigration;
 import dev.ferry.agent.migration.IncomingMigrations;
+import dev.ferry.agent.migration.IncomingState;
 import dev.ferry.agent.migration.StreamException;
 import dev.ferry.common.wire.PageBatch;
 import dev.ferry.common.wire.ZeroPageBatch;
@@ -10,6 +11,7 @@ import dev.ferry.proto.v1.StreamErrorCode;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
+import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,10 +24,21 @@ import org.slf4j.LoggerFactory;
  */
 final class IncomingChannelHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(IncomingChannelHandler.class);
+    /** How often a silent channel is looked at. */
+    static final int IDLE_CHECK_SECONDS = 30;
+    /**
+     * Silent checks tolerated while receiving: a channel with no dirty pages waits for the
+     * next round, which a low bandwidth cap can make long; a source that vanished without a
+     * FIN still gives the memory back within 10 minutes. At READY the source answers at once,
+     * so one silent check is enough.
+     */
+    private static final int IDLE_CHECKS_RECEIVING = 20;
 
     private final IncomingMigrations incoming;
     private IncomingMigration migration;
     private int channelIndex = -1;
+    private int silentChecks;
+    private String failure;
 
     IncomingChannelHandler(IncomingMigrations incoming) {
         this.incoming = incoming;
@@ -33,6 +46,7 @@ final class IncomingChannelHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        silentChecks = 0;
         try {
             if (migration == null) {
                 hello(ctx, msg);
@@ -73,9 +87,10 @@ final class IncomingChannelHandler extends ChannelInboundHandlerAdapter {
 
     private void fail(ChannelHandlerContext ctx, StreamException e) {
         log.warn("page stream from {}: {} {}", ctx.channel().remoteAddress(), e.code(), e.getMessage());
+        failure = e.code() + ": " + e.getMessage();  // the close that follows the error must not hide why
         new NettyControlSink(ctx.channel()).fail(e);
         if (migration != null) {
-            migration.discard(e.code() + ": " + e.getMessage());
+            migration.discard(failure);
         }
     }
 
@@ -85,9 +100,29 @@ final class IncomingChannelHandler extends ChannelInboundHandlerAdapter {
         fail(ctx, new StreamException(code, cause.getMessage() == null ? cause.toString() : cause.getMessage()));
     }
 
+    /** A source that vanished without closing (power loss, partition) must not hold the reservation forever. */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (!(event instanceof IdleStateEvent)) {
+            ctx.fireUserEventTriggered(event);
+            return;
+        }
+        silentChecks++;
+        IncomingState state = migration == null ? IncomingState.RESERVED : migration.state();
+        boolean waitingForCommit = state == IncomingState.READY;
+        if (state == IncomingState.ACTIVE || (!waitingForCommit && silentChecks < IDLE_CHECKS_RECEIVING)) {
+            return;
+        }
+        fail(ctx, new StreamException(StreamErrorCode.ABORTED, "nothing from the source for "
+                + silentChecks * IDLE_CHECK_SECONDS + " s " + (waitingForCommit ? "while READY" : "while receiving")
+                + "; this copy is discarded"));
+    }
+
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        if (migration != null) {
+        if (migration != null && failure != null) {
+            migration.discard(failure);
+        } else if (migration != null) {
             migration.channelClosed(channelIndex);
         }
     }

@@ -18,6 +18,7 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.timeout.IdleStateHandler;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -55,7 +56,8 @@ public final class PageStreamTransport implements AutoCloseable {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
-                            codec(ch.pipeline()).addLast(new IncomingChannelHandler(incoming));
+                            codec(ch.pipeline()).addLast(new IdleStateHandler(IncomingChannelHandler.IDLE_CHECK_SECONDS, 0, 0))
+                                    .addLast(new IncomingChannelHandler(incoming));
                         }
                     })
                     .bind(listen).syncUninterruptibly().channel();
