@@ -250,8 +250,11 @@ public final class IncomingMigration {
             guest.activate();
         } catch (RuntimeException e) {
             log.error("migration {}: activation failed after COMMIT; discarding this copy", id, e);
+            StreamException discarded = new StreamException(StreamErrorCode.DISCARDED,
+                    "activation failed, this copy was discarded: " + e);
+            sinks[0].fail(discarded);  // the source's one licence to resume: it must arrive before the close
             discard("activation failed: " + e);
-            throw new StreamException(StreamErrorCode.ABORTED, "activation failed, this copy was discarded: " + e);
+            throw discarded;
         }
         lifecycle.transition(IncomingState.ACTIVE);
         sinks[0].send(Control.newBuilder().setActive(Active.getDefaultInstance()).build());

@@ -14,6 +14,7 @@ import dev.ferry.proto.v1.DeviceState;
 import dev.ferry.proto.v1.GuestState;
 import dev.ferry.proto.v1.Hello;
 import dev.ferry.proto.v1.MigrationStatus;
+import dev.ferry.proto.v1.StreamErrorCode;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -206,7 +207,13 @@ public final class OutgoingMigration implements Runnable {
         try {
             // from the moment COMMIT may have left, only ACTIVE (completed) or fencing remain
             control.write(Control.newBuilder().setCommit(Commit.getDefaultInstance()).build());
-            expect(control.receive(timeouts.active()), Control.BodyCase.ACTIVE);
+            Control reply = control.receive(timeouts.active());
+            if (reply.hasError() && reply.getError().getCode() == StreamErrorCode.DISCARDED) {
+                // the one way back after COMMIT: the destination says it will never run its copy
+                rollBack(new IOException("destination discarded its copy after COMMIT: " + reply.getError().getMessage()));
+                return;
+            }
+            expect(reply, Control.BodyCase.ACTIVE);
         } catch (Exception e) {
             fence(e);
             return;

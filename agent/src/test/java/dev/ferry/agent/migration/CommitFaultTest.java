@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ferry.agent.TwoAgents;
 import dev.ferry.agent.transport.PageStreamTransport;
+import dev.ferry.common.testing.Await;
 import dev.ferry.common.memory.GuestMemory;
-import dev.ferry.proto.v1.GuestSpec;
 import dev.ferry.proto.v1.GuestState;
 import dev.ferry.proto.v1.MigrateOutRequest;
 import dev.ferry.proto.v1.MigrationOptions;
@@ -20,6 +20,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -32,7 +33,9 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(60)
 class CommitFaultTest {
     private static final long MIB = 1 << 20;
-    private final TwoAgents agents = new TwoAgents(1, MigrationTimeouts.DEFAULT);
+    /** ACTIVE is awaited 2 s, not 30, so that a silent destination fences quickly. */
+    private final TwoAgents agents = new TwoAgents(1, new MigrationTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(5),
+            Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(2)));
 
     @AfterEach
     void stop() {
@@ -40,24 +43,46 @@ class CommitFaultTest {
     }
 
     @Test
-    void destinationFailingAfterCommitLeavesTheGuestFencedNotRunningTwice() throws Exception {
-        GuestSpec spec = TwoAgents.idleRandom("g", 8 * MIB);
-        agents.stub(0).createGuest(spec);
+    void destinationSilentAfterCommitLeavesTheGuestFencedNotRunningTwice() throws Exception {
+        MigrationProgress end = migrateToTestDestination(new CountDownLatch(1)::await);
+
+        assertEquals(MigrationStatus.FENCED, end.getStatus(), end.getError());
+        assertTrue(end.getError().contains("fenced"), end.getError());
+        var info = agents.describe(0, "g", false);
+        assertEquals(GuestState.GUEST_FENCED, info.getState());
+        long steps = info.getSteps();
+        Thread.sleep(100);
+        assertEquals(steps, agents.describe(0, "g", false).getSteps(), "a fenced guest must stay paused");
+    }
+
+    @Test
+    void destinationConfirmingItsDiscardAfterCommitLetsTheSourceResume() throws Exception {
+        MigrationProgress end = migrateToTestDestination(() -> {
+            throw new IllegalStateException("simulated activation failure");
+        });
+
+        assertEquals(MigrationStatus.FAILED, end.getStatus(), end.getError());
+        assertTrue(end.getError().contains("discarded its copy after COMMIT"), end.getError());
+        long steps = agents.describe(0, "g", false).getSteps();
+        Await.until(() -> agents.describe(0, "g", false).getSteps() > steps, Duration.ofSeconds(10),
+                "the guest to run on the source again");
+        assertEquals(GuestState.GUEST_RUNNING, agents.describe(0, "g", false).getState());
+    }
+
+    /** Migrates guest g (8 MiB) to a destination built here whose activation does {@code activation}. */
+    private MigrationProgress migrateToTestDestination(Activation activation) throws Exception {
+        agents.stub(0).createGuest(TwoAgents.idleRandom("g", 8 * MIB));
         IncomingMigrations incoming = new IncomingMigrations();
         GuestMemory memory = GuestMemory.allocate(8 * MIB);
         incoming.add(new IncomingMigration("m-commit", "ticket", agents.describe(0, "g", false).getSpec(), memory,
-                failingActivation(memory), incoming::remove));
+                guestThat(activation, memory), incoming::remove));
         try (PageStreamTransport destination = PageStreamTransport.start(new InetSocketAddress("127.0.0.1", 0), incoming, 2)) {
-            MigrationProgress end = migrateTo(destination.localAddress().getPort(), "m-commit", "ticket");
-
-            assertEquals(MigrationStatus.FENCED, end.getStatus(), end.getError());
-            assertTrue(end.getError().contains("fenced"), end.getError());
-            var info = agents.describe(0, "g", false);
-            assertEquals(GuestState.GUEST_FENCED, info.getState());
-            long steps = info.getSteps();
-            Thread.sleep(100);
-            assertEquals(steps, agents.describe(0, "g", false).getSteps(), "a fenced guest must stay paused");
+            return migrateTo(destination.localAddress().getPort(), "m-commit", "ticket");
         }
+    }
+
+    interface Activation {
+        void run() throws Exception;
     }
 
     @Test
@@ -81,8 +106,7 @@ class CommitFaultTest {
         return agents.watch(0, id, Duration.ofSeconds(50)).getLast();
     }
 
-    /** A destination whose activation fails after COMMIT: it discards its copy (the source cannot know). */
-    private static IncomingGuest failingActivation(GuestMemory memory) {
+    private static IncomingGuest guestThat(Activation activation, GuestMemory memory) {
         return new IncomingGuest() {
             @Override
             public void load(List<byte[]> vcpuStates) {
@@ -90,7 +114,15 @@ class CommitFaultTest {
 
             @Override
             public void activate() {
-                throw new IllegalStateException("simulated activation failure");
+                try {
+                    activation.run();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (RuntimeException e) {
+                    throw e;
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
             }
 
             @Override
