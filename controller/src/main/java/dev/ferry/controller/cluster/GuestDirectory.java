@@ -4,6 +4,7 @@ import dev.ferry.proto.v1.GuestInfo;
 import dev.ferry.proto.v1.GuestState;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -22,11 +23,19 @@ public final class GuestDirectory {
 
     private final Map<String, Map<String, GuestInfo>> byHost = new TreeMap<>();
     private final Set<String> creating = new HashSet<>();
+    /**
+     * Guest name -> the host a completed migration took it from. That host's heartbeats may
+     * still list the guest for a moment (built before it freed its copy); such reports are
+     * stale, and ignored until a heartbeat from there no longer lists it.
+     */
+    private final Map<String, String> movedAway = new HashMap<>();
 
     /** Replaces the guests of one host with what its agent reported. */
     public synchronized void replaceHost(String host, Collection<GuestInfo> guests) {
         Map<String, GuestInfo> reported = new TreeMap<>();
         guests.forEach(guest -> reported.put(guest.getSpec().getName(), guest.toBuilder().setHost(host).build()));
+        movedAway.entrySet().removeIf(left -> left.getValue().equals(host) && !reported.containsKey(left.getKey()));
+        reported.keySet().removeIf(name -> host.equals(movedAway.get(name)));
         byHost.put(host, reported);
     }
 
@@ -41,6 +50,7 @@ public final class GuestDirectory {
 
     /** A completed migration: the guest runs on {@code to} from now on. */
     public synchronized void move(String name, String from, String to) {
+        movedAway.put(name, from);
         GuestInfo moved = byHost.getOrDefault(from, new TreeMap<>()).remove(name);
         GuestInfo base = moved != null ? moved : findLocked(name).orElse(null);
         if (base != null) {

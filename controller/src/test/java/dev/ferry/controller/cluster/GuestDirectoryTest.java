@@ -43,6 +43,31 @@ class GuestDirectoryTest {
     }
 
     @Test
+    void aLateHeartbeatFromTheOldHostDoesNotMoveTheGuestBack() {
+        directory.replaceHost("host-a", List.of(guest("demo", GuestState.GUEST_MIGRATING_OUT)));
+        directory.move("demo", "host-a", "host-b");
+
+        directory.replaceHost("host-a", List.of(guest("demo", GuestState.GUEST_MIGRATING_OUT)));  // sent before the move
+
+        assertEquals("host-b", directory.find("demo").orElseThrow().getHost());
+        assertEquals(1, directory.guests().size());
+    }
+
+    @Test
+    void aGuestMigratedBackIsShownOnItsFirstHostAgain() {
+        directory.move("demo", "host-a", "host-b");
+        directory.replaceHost("host-a", List.of());  // host-a freed its copy: the stale reports are over
+        directory.replaceHost("host-b", List.of(guest("demo", GuestState.GUEST_RUNNING)));
+        directory.move("demo", "host-b", "host-a");
+
+        directory.replaceHost("host-a", List.of(guest("demo", GuestState.GUEST_RUNNING)));
+        directory.replaceHost("host-b", List.of(guest("demo", GuestState.GUEST_MIGRATING_OUT)));  // late, stale
+
+        assertEquals("host-a", directory.find("demo").orElseThrow().getHost());
+        assertEquals(1, directory.guests().size());
+    }
+
+    @Test
     void aClaimedNameCannotBeClaimedTwice() {
         assertTrue(directory.claim("demo"));
         assertFalse(directory.claim("demo"));
