@@ -22,7 +22,8 @@ final class MigrationSummary {
                 + end.getGuest() + " " + end.getSourceHost() + " -> " + end.getDestinationHost());
         lines.add(field("total time", seconds(end.getTotalMicros()) + "  (setup " + Units.formatMillis(end.getSetupMicros()) + ")"));
         lines.add(field("downtime", downtime(end)));
-        lines.add(field("rounds", String.valueOf(rounds(end))));
+        lines.add(field("rounds", rounds(end) + (end.getStalled()
+                ? "  (stalled: the dirty set stopped shrinking; switched over above the target or failed, as asked)" : "")));
         lines.add(field("sent", sent(end)));
         lines.add(field("throughput", throughput(end)));
         lines.add(field("memory", end.getMemoryVerified() ? "verified" : "NOT verified"));

@@ -1,6 +1,7 @@
 package dev.ferry.controller.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ferry.proto.v1.MigrationOptions;
 import dev.ferry.proto.v1.MigrationProgress;
@@ -86,5 +87,13 @@ class MigrationSummaryTest {
 
         assertEquals("The guest keeps running on the source, host-a.", MigrationSummary.lines(failed).getLast());
         assertEquals(ExitCodes.MIGRATION_FAILED, ExitCodes.of(failed));
+    }
+
+    @Test
+    void aStalledMigrationSaysSo() {
+        MigrationProgress stalled = MigrationProgress.newBuilder().setMigrationId("m-1").setStatus(MigrationStatus.COMPLETED)
+                .setStalled(true).setRound(7).build();
+        assertTrue(MigrationSummary.lines(stalled).get(3).startsWith("  rounds         7  (stalled:"),
+                MigrationSummary.lines(stalled).get(3));
     }
 }
