@@ -1,5 +1,6 @@
 package dev.ferry.agent;
 
+import dev.ferry.common.config.HostPort;
 import dev.ferry.common.config.PortFile;
 import dev.ferry.common.units.ByteSizes;
 import java.io.IOException;
@@ -78,16 +79,11 @@ public final class AgentMain implements Callable<Integer> {
     }
 
     static InetSocketAddress address(String text, String option) {
-        int colon = text.lastIndexOf(':');
-        if (colon <= 0) {
-            throw new CommandLine.ParameterException(new CommandLine(new AgentMain()),
-                    option + " must be HOST:PORT, got '" + text + "'");
-        }
         try {
-            return new InetSocketAddress(text.substring(0, colon), Integer.parseInt(text.substring(colon + 1)));
+            return HostPort.parse(text).toSocketAddress();
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(new CommandLine(new AgentMain()),
-                    option + " must be HOST:PORT with a port 0-65535, got '" + text + "'");
+                    option + ": " + e.getMessage() + " (HOST:PORT, port 0-65535; 0 = any free port)");
         }
     }
 }

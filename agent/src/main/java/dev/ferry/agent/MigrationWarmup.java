@@ -2,6 +2,7 @@ package dev.ferry.agent;
 
 import dev.ferry.agent.guest.Guest;
 import dev.ferry.agent.host.HostedGuest;
+import dev.ferry.agent.host.StandbyGuest;
 import dev.ferry.agent.migration.IncomingGuest;
 import dev.ferry.agent.migration.IncomingMigration;
 import dev.ferry.agent.migration.IncomingMigrations;
@@ -17,7 +18,6 @@ import dev.ferry.proto.v1.MigrationOptions;
 import dev.ferry.proto.v1.MigrationStatus;
 import dev.ferry.proto.v1.ProgramSpec;
 import java.net.InetSocketAddress;
-import java.util.List;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,8 +44,12 @@ final class MigrationWarmup {
         Guest guest = Guest.create(spec);
         guest.start();
         GuestMemory memory = GuestMemory.allocate(BYTES);
-        Guest standby = Guest.standby(spec, memory);
-        IncomingMigration destination = new IncomingMigration(id, id, spec, memory, throwAway(standby), incoming::remove);
+        // the real standby path, thrown away once activated
+        IncomingGuest standby = new StandbyGuest(Guest.standby(spec, memory), activated -> {
+            activated.resume();
+            activated.close();
+        });
+        IncomingMigration destination = new IncomingMigration(id, id, spec, memory, standby, incoming::remove);
         incoming.add(destination);
         OutgoingMigration source = new OutgoingMigration(new MigrationTarget(id, "self", "self", loopback(transport),
                 transport.localAddress().getPort(), id), new HostedGuest(guest), MigrationSettings.from(
@@ -60,27 +64,6 @@ final class MigrationWarmup {
             return;
         }
         log.info("migration path warmed up over loopback in {} ms", (System.nanoTime() - start) / 1_000_000);
-    }
-
-    /** The real standby guest's path, then thrown away whether or not it is activated. */
-    private static IncomingGuest throwAway(Guest guest) {
-        return new IncomingGuest() {
-            @Override
-            public void load(List<byte[]> states) {
-                guest.loadCpuStates(states);
-            }
-
-            @Override
-            public void activate() {
-                guest.resume();
-                guest.close();
-            }
-
-            @Override
-            public void discard() {
-                guest.close();
-            }
-        };
     }
 
     private static String loopback(PageStreamTransport transport) {

@@ -1,5 +1,6 @@
 package dev.ferry.controller;
 
+import dev.ferry.common.config.HostPort;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;

@@ -1,5 +1,6 @@
 package dev.ferry.controller;
 
+import dev.ferry.common.config.HostPort;
 import dev.ferry.controller.cli.FerryCli;
 import java.nio.file.Path;
 import java.time.Clock;

@@ -1,5 +1,6 @@
 package dev.ferry.controller;
 
+import dev.ferry.common.config.HostPort;
 import dev.ferry.common.config.PortFile;
 import io.grpc.Server;
 import io.grpc.netty.NettyServerBuilder;

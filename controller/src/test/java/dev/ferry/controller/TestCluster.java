@@ -1,5 +1,6 @@
 package dev.ferry.controller;
 
+import dev.ferry.common.config.HostPort;
 import dev.ferry.proto.v1.ControllerServiceGrpc;
 import dev.ferry.proto.v1.HeartbeatRequest;
 import dev.ferry.proto.v1.HostInfo;

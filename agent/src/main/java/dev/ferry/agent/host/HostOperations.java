@@ -182,24 +182,10 @@ public final class HostOperations implements AutoCloseable {
 
     /** The destination's guest, built now with its vCPUs parked: activation only loads registers and resumes. */
     private IncomingGuest standby(GuestSpec spec, GuestMemory memory) {
-        Guest guest = Guest.standby(spec, memory);
-        return new IncomingGuest() {
-            @Override
-            public void load(List<byte[]> vcpuStates) {
-                guest.loadCpuStates(vcpuStates);
-            }
-
-            @Override
-            public void activate() {
-                guests.add(new HostedGuest(guest));
-                guest.resume();
-            }
-
-            @Override
-            public void discard() {
-                guest.close();
-            }
-        };
+        return new StandbyGuest(Guest.standby(spec, memory), guest -> {
+            guests.add(new HostedGuest(guest));
+            guest.resume();
+        });
     }
 
     /** Starts streaming a guest to a prepared destination; returns at once. */

@@ -91,10 +91,6 @@ public final class PeerChannel implements AutoCloseable {
         return message;
     }
 
-    public boolean isOpen() {
-        return closeReason == null;
-    }
-
     private void checkOpen() throws IOException {
         if (closeReason != null) {
             throw new IOException("channel to " + channel.remoteAddress() + " closed: " + closeReason);

@@ -1,32 +1,33 @@
 package dev.ferry.common.units;
 
 import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
-/** Parses sizes like {@code 512m}, {@code 1g}, {@code 4096} (binary units: 1k = 1024). */
+/**
+ * Sizes as people type them, for every daemon option and CLI flag: {@code 4096},
+ * {@code 64k}, {@code 512M}, {@code 1g}, {@code 1.5GiB}. Binary units: 1k = 1024.
+ */
 public final class ByteSizes {
+    private static final Pattern SIZE = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*([kmgt]?)(?:i?b)?", Pattern.CASE_INSENSITIVE);
+
     private ByteSizes() {}
 
     public static long parse(String text) {
-        String s = text.trim().toLowerCase(Locale.ROOT).replaceAll("i?b$", "");
-        if (s.isEmpty()) {
-            throw new IllegalArgumentException("empty size");
+        Matcher m = SIZE.matcher(text.trim());
+        if (!m.matches()) {
+            throw new IllegalArgumentException("not a size: '" + text + "' (try 4096, 512m, 1g)");
         }
-        int shift = switch (s.charAt(s.length() - 1)) {
-            case 'k' -> 10;
-            case 'm' -> 20;
-            case 'g' -> 30;
-            case 't' -> 40;
-            default -> 0;
+        return Math.round(Double.parseDouble(m.group(1)) * multiplier(m.group(2)));
+    }
+
+    private static long multiplier(String suffix) {
+        return switch (suffix.toLowerCase(Locale.ROOT)) {
+            case "" -> 1L;
+            case "k" -> 1L << 10;
+            case "m" -> 1L << 20;
+            case "g" -> 1L << 30;
+            default -> 1L << 40;
         };
-        String digits = shift == 0 ? s : s.substring(0, s.length() - 1);
-        try {
-            long value = Long.parseLong(digits);
-            if (value < 0 || value > (Long.MAX_VALUE >> shift)) {
-                throw new NumberFormatException();
-            }
-            return value << shift;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("'" + text + "' is not a size: use a whole number with an optional k, m, g or t suffix, e.g. 512m");
-        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.ferry.controller.cli;
 
+import dev.ferry.common.units.ByteSizes;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.regex.Matcher;
@@ -11,7 +12,6 @@ import java.util.regex.Pattern;
  */
 public final class Units {
 
-    private static final Pattern SIZE = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*([kmgt]?)(?:i?b)?", Pattern.CASE_INSENSITIVE);
     private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(us|ms|s|m)", Pattern.CASE_INSENSITIVE);
     private static final String[] UNITS = {"B", "KiB", "MiB", "GiB", "TiB"};
 
@@ -20,11 +20,7 @@ public final class Units {
 
     /** {@code 4096}, {@code 64k}, {@code 1g}, {@code 1.5GiB}: bytes. */
     public static long parseSize(String text) {
-        Matcher m = SIZE.matcher(text.trim());
-        if (!m.matches()) {
-            throw new IllegalArgumentException("not a size: '" + text + "' (try 4096, 512m, 1g)");
-        }
-        return Math.round(Double.parseDouble(m.group(1)) * multiplier(m.group(2)));
+        return ByteSizes.parse(text);
     }
 
     /** {@code 100m} or {@code 100m/s}: bytes per second; {@code unlimited} and {@code 0} give 0. */
@@ -69,16 +65,6 @@ public final class Units {
         double ms = micros / 1000.0;
         return ms == Math.rint(ms) ? String.format(Locale.ROOT, "%.0f ms", ms)
                 : String.format(Locale.ROOT, "%.1f ms", ms);
-    }
-
-    private static long multiplier(String suffix) {
-        return switch (suffix.toLowerCase(Locale.ROOT)) {
-            case "" -> 1L;
-            case "k" -> 1L << 10;
-            case "m" -> 1L << 20;
-            case "g" -> 1L << 30;
-            default -> 1L << 40;
-        };
     }
 
     private static double microsPer(String unit) {

@@ -1,5 +1,6 @@
 package dev.ferry.controller.it;
 
+import dev.ferry.common.config.HostPort;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,7 +11,6 @@ import dev.ferry.common.testing.Await;
 import dev.ferry.controller.Controller;
 import dev.ferry.controller.ControllerConfig;
 import dev.ferry.controller.ControllerServer;
-import dev.ferry.controller.HostPort;
 import dev.ferry.proto.v1.GuestState;
 import dev.ferry.proto.v1.ListGuestsResponse;
 import dev.ferry.proto.v1.ListMigrationsResponse;

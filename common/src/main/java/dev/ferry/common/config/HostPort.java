@@ -1,4 +1,4 @@
-package dev.ferry.controller;
+package dev.ferry.common.config;
 
 import java.net.InetSocketAddress;
 

@@ -1,4 +1,4 @@
-package dev.ferry.controller;
+package dev.ferry.common.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
