@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Guest implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Guest.class);
-    private static final int MAX_VCPUS = 1024;
+    private static final int MAX_VCPUS = 64;
     private static final Duration CLOSE_JOIN = Duration.ofSeconds(5);
 
     private final GuestSpec spec;
@@ -111,6 +111,16 @@ public final class Guest implements AutoCloseable {
         for (int i = 0; i < states.size(); i++) {
             vcpus.get(i).cpu().load(states.get(i));
         }
+    }
+
+    /**
+     * Checks everything a guest needs of its spec (memory size, vCPU count, program and its
+     * parameters) without allocating anything; returns it with {@code vcpus} at least 1.
+     */
+    public static GuestSpec checkSpec(GuestSpec spec) {
+        GuestSpec normalized = normalize(spec);
+        Programs.create(normalized.getProgram(), normalized.getMemoryBytes());
+        return normalized;
     }
 
     private static GuestSpec normalize(GuestSpec spec) {

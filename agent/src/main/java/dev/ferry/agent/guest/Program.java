@@ -9,7 +9,7 @@ import dev.ferry.common.memory.GuestMemory;
  * survive a migration lives in guest memory or in the vCPU's {@link CpuState}: a program with
  * state on the Java heap would silently lose it on the destination.
  */
-public interface Program {
+interface Program {
     /** One small unit of work (e.g. one page written); a pause can only land between steps. */
     void step(GuestMemory memory, CpuState cpu);
 

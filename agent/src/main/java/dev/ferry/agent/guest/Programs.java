@@ -3,12 +3,12 @@ package dev.ferry.agent.guest;
 import dev.ferry.proto.v1.ProgramSpec;
 
 /** Builds the program a spec names, validating it against the guest's memory size. */
-public final class Programs {
+final class Programs {
     static final String CHOICES = "dirtier, idle";
 
     private Programs() {}
 
-    public static Program create(ProgramSpec spec, long memoryBytes) {
+    static Program create(ProgramSpec spec, long memoryBytes) {
         return switch (spec.getProgramCase()) {
             case DIRTIER -> Dirtier.of(spec.getDirtier(), memoryBytes);
             case IDLE -> new Idle();

@@ -1,7 +1,6 @@
 package dev.ferry.agent.host;
 
 import dev.ferry.agent.guest.Guest;
-import dev.ferry.agent.guest.Programs;
 import dev.ferry.agent.migration.IncomingGuest;
 import dev.ferry.agent.migration.IncomingMigration;
 import dev.ferry.agent.migration.IncomingMigrations;
@@ -94,12 +93,7 @@ public final class HostOperations implements AutoCloseable {
             throw new IllegalArgumentException("guest name '" + spec.getName()
                     + "' is not valid: use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit");
         }
-        GuestMemory.checkSize(spec.getMemoryBytes());
-        if (spec.getVcpus() < 0 || spec.getVcpus() > 64) {
-            throw new IllegalArgumentException("vcpus must be 1..64, got " + spec.getVcpus());
-        }
-        Programs.create(spec.getProgram(), spec.getMemoryBytes());
-        return spec.getVcpus() == 0 ? spec.toBuilder().setVcpus(1).build() : spec;
+        return Guest.checkSpec(spec);
     }
 
     public synchronized void destroyGuest(String name) {
