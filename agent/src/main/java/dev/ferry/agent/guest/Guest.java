@@ -50,8 +50,13 @@ public final class Guest implements AutoCloseable {
      * program with {@code fill_random} gets random (untracked) initial memory.
      */
     public static Guest create(GuestSpec spec) {
+        return create(spec, GuestDevices.NONE);
+    }
+
+    /** As {@link #create(GuestSpec)}, with the host's devices (vNIC, disk) for the program to use. */
+    public static Guest create(GuestSpec spec, GuestDevices devices) {
         GuestSpec normalized = normalize(spec);
-        Program program = Programs.create(normalized.getProgram(), normalized.getMemoryBytes());
+        Program program = Programs.create(normalized.getProgram(), normalized.getMemoryBytes(), devices);
         GuestMemory memory = GuestMemory.allocate(normalized.getMemoryBytes());
         if (normalized.getProgram().hasIdle() && normalized.getProgram().getIdle().getFillRandom()) {
             RandomFill.fill(memory.segment());
@@ -66,6 +71,10 @@ public final class Guest implements AutoCloseable {
      * still owns it.
      */
     public static Guest restore(GuestSpec spec, GuestMemory memory, List<byte[]> vcpuStates) {
+        return restore(spec, memory, vcpuStates, GuestDevices.NONE);
+    }
+
+    public static Guest restore(GuestSpec spec, GuestMemory memory, List<byte[]> vcpuStates, GuestDevices devices) {
         GuestSpec normalized = normalize(spec);
         if (memory.byteSize() != normalized.getMemoryBytes()) {
             throw new IllegalArgumentException("guest " + spec.getName() + " has memory_bytes "
@@ -75,7 +84,7 @@ public final class Guest implements AutoCloseable {
             throw new IllegalArgumentException("guest " + spec.getName() + " has " + normalized.getVcpus()
                     + " vCPUs but " + vcpuStates.size() + " CPU states were received");
         }
-        Program program = Programs.create(normalized.getProgram(), normalized.getMemoryBytes());
+        Program program = Programs.create(normalized.getProgram(), normalized.getMemoryBytes(), devices);
         List<CpuState> states = vcpuStates.stream()
                 .map(bytes -> CpuState.fromBytes(bytes, program.cpuStateLongs())).toList();
         return new Guest(normalized, memory, program, states);
@@ -88,8 +97,12 @@ public final class Guest implements AutoCloseable {
      * returns; if it throws, the caller still owns it.
      */
     public static Guest standby(GuestSpec spec, GuestMemory memory) {
+        return standby(spec, memory, GuestDevices.NONE);
+    }
+
+    public static Guest standby(GuestSpec spec, GuestMemory memory, GuestDevices devices) {
         GuestSpec normalized = normalize(spec);
-        Program program = Programs.create(normalized.getProgram(), normalized.getMemoryBytes());
+        Program program = Programs.create(normalized.getProgram(), normalized.getMemoryBytes(), devices);
         Guest guest = new Guest(normalized, memory, program, freshStates(program, normalized.getVcpus()));
         guest.gate.requestPause();  // before start: every vCPU parks ahead of its first step
         guest.start();
@@ -119,7 +132,7 @@ public final class Guest implements AutoCloseable {
      */
     public static GuestSpec checkSpec(GuestSpec spec) {
         GuestSpec normalized = normalize(spec);
-        Programs.create(normalized.getProgram(), normalized.getMemoryBytes());
+        Programs.create(normalized.getProgram(), normalized.getMemoryBytes(), GuestDevices.NONE);
         return normalized;
     }
 

@@ -4,14 +4,15 @@ import dev.ferry.proto.v1.ProgramSpec;
 
 /** Builds the program a spec names, validating it against the guest's memory size. */
 final class Programs {
-    static final String CHOICES = "dirtier, idle";
+    static final String CHOICES = "dirtier, idle, kv";
 
     private Programs() {}
 
-    static Program create(ProgramSpec spec, long memoryBytes) {
+    static Program create(ProgramSpec spec, long memoryBytes, GuestDevices devices) {
         return switch (spec.getProgramCase()) {
             case DIRTIER -> Dirtier.of(spec.getDirtier(), memoryBytes);
             case IDLE -> new Idle();
+            case KV -> throw new IllegalArgumentException("kv is not built yet");
             case PROGRAM_NOT_SET -> throw new IllegalArgumentException(
                     "guest program is not set (or unknown to this agent); choose one of: " + CHOICES);
         };

@@ -1,0 +1,464 @@
+package dev.ferry.agent.network;
+
+import com.google.protobuf.ByteString;
+import dev.ferry.common.net.Frame;
+import dev.ferry.common.net.MacAddress;
+import dev.ferry.proto.v1.Announce;
+import dev.ferry.proto.v1.Attached;
+import dev.ferry.proto.v1.GuestLocation;
+import dev.ferry.proto.v1.Notice;
+import dev.ferry.proto.v1.NoticeCode;
+import dev.ferry.proto.v1.SwitchMessage;
+import dev.ferry.proto.v1.TrunkFrame;
+import dev.ferry.proto.v1.VnicState;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This host's port of the virtual switch: routes frames between the local guests' vNICs,
+ * the clients attached here and the peers' switch ports.
+ *
+ * <p>Everything runs on one thread, so routing decisions, table updates and a migration's
+ * freeze / hand-off / thaw are totally ordered without locks: a frame is either in the
+ * vNIC's queues when the migration snapshots them, or held here and forwarded to the new
+ * host afterwards (or given back to the guest on rollback), never both and never neither.
+ * Public methods only queue work on that thread.
+ */
+public final class VirtualSwitch implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(VirtualSwitch.class);
+    /** When the announcement rounds go out after an activation, like QEMU's self-announce. */
+    static final List<Duration> ANNOUNCE_DELAYS = List.of(Duration.ZERO, Duration.ofMillis(50),
+            Duration.ofMillis(150), Duration.ofMillis(250), Duration.ofMillis(350));
+    static final int MAX_HOPS = 4;
+    public static final int HOLD_LIMIT = 4096;
+
+    private final String host;
+    private final Trunks trunks;
+    private final ForwardingTable table = new ForwardingTable();
+    private final Map<MacAddress, GuestPort> ports = new HashMap<>();
+    private final Map<MacAddress, ClientPort> clients = new HashMap<>();
+    private final ScheduledExecutorService thread;
+    private final SecureRandom random = new SecureRandom();
+
+    /** A guest running (or paused for a migration) here. */
+    private static final class GuestPort {
+        final String guest;
+        final VirtualNic nic;
+        final long epoch;
+        ArrayDeque<HeldFrame> held;  // non-null while frozen for a migration
+
+        GuestPort(String guest, VirtualNic nic, long epoch) {
+            this.guest = guest;
+            this.nic = nic;
+            this.epoch = epoch;
+        }
+    }
+
+    private record HeldFrame(Frame frame, String origin) {}
+
+    public VirtualSwitch(String host, Trunks trunks) {
+        this.host = host;
+        this.trunks = trunks;
+        this.thread = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().name("switch-" + host).daemon().factory());
+    }
+
+    public String host() {
+        return host;
+    }
+
+    // ---- guests on this host
+
+    /** A guest starts running here (created, or activated by a migration): route to it and announce it. */
+    public void plugIn(String guest, VirtualNic nic, long epoch) {
+        run(() -> {
+            GuestPort port = new GuestPort(guest, nic, epoch);
+            ports.put(nic.mac(), port);
+            table.update(new ForwardingTable.Location(guest, nic.mac(), host, epoch));
+            nic.onTransmit(() -> run(() -> drain(port)));
+            drain(port);  // a restored vNIC may hold frames the guest sent on the source
+            announce(port);
+        });
+    }
+
+    /** The guest is gone from this host (destroyed). */
+    public void unplug(MacAddress mac) {
+        run(() -> {
+            GuestPort port = ports.remove(mac);
+            if (port != null) {
+                table.remove(mac, port.epoch);
+                rejectHeld(port, "guest " + port.guest + " was destroyed");
+            }
+        });
+    }
+
+    /**
+     * The guest is paused for stop-and-copy: from now on frames for it are held here, and the
+     * returned snapshot of its queues goes with the device state.
+     */
+    public CompletableFuture<VnicState> freeze(MacAddress mac) {
+        return call(() -> {
+            GuestPort port = port(mac);
+            if (port.held == null) {
+                port.held = new ArrayDeque<>();
+            }
+            return port.nic.snapshot(port.epoch);
+        });
+    }
+
+    /** The migration rolled back: the guest runs here again and gets the frames held meanwhile. */
+    public void thaw(MacAddress mac) {
+        run(() -> {
+            GuestPort port = ports.get(mac);
+            if (port == null || port.held == null) {
+                return;
+            }
+            ArrayDeque<HeldFrame> held = port.held;
+            port.held = null;
+            for (HeldFrame h : held) {
+                deliverLocal(port, h.frame(), h.origin());
+            }
+            drain(port);
+        });
+    }
+
+    /**
+     * The guest runs on {@code destination} now (ACTIVE, or its announcement came first):
+     * route there and pass on every held frame, oldest first. Idempotent.
+     */
+    public void handOff(MacAddress mac, String destination, long epoch) {
+        run(() -> {
+            GuestPort port = ports.get(mac);
+            String guest = port != null ? port.guest : table.guest(mac).map(ForwardingTable.Location::guest).orElse("?");
+            table.update(new ForwardingTable.Location(guest, mac, destination, epoch));
+            if (port != null && port.held != null && epoch > port.epoch) {
+                handOff(port, destination);
+            }
+        });
+    }
+
+    private void handOff(GuestPort port, String destination) {
+        ports.remove(port.nic.mac());
+        int count = port.held.size();
+        for (HeldFrame h : port.held) {
+            forward(destination, h.frame(), h.origin(), 0, false);
+        }
+        port.held = null;
+        log.info("guest {}: handed off to {}; {} held frames passed on", port.guest, destination, count);
+    }
+
+    // ---- the controller's view
+
+    /** Locations reported by the controller; only newer ones change anything. */
+    public void learn(List<GuestLocation> locations) {
+        run(() -> {
+            for (GuestLocation location : locations) {
+                parse(location).filter(l -> !l.host().equals(host)).ifPresent(this::learnFromPeer);
+            }
+        });
+    }
+
+    // ---- clients attached here
+
+    public void attach(ClientPort client, String guestRef) {
+        run(() -> {
+            Optional<ForwardingTable.Location> location = findGuest(guestRef);
+            if (location.isEmpty()) {
+                client.link().send(notice(NoticeCode.UNKNOWN_GUEST, "no guest '" + guestRef + "' is known to host "
+                        + host + " (by name or MAC); check `ferry guests`, or retry if it was just created", null));
+                return;
+            }
+            MacAddress mac;
+            do {
+                mac = MacAddress.random(random);
+            } while (clients.containsKey(mac) || table.isGuest(mac));
+            client.attach(mac, location.get().mac());
+            clients.put(mac, client);
+            client.link().send(SwitchMessage.newBuilder().setAttached(Attached.newBuilder()
+                    .setClientMac(mac.toString()).setGuestMac(location.get().mac().toString())
+                    .setGuest(location.get().guest())).build());
+        });
+    }
+
+    private Optional<ForwardingTable.Location> findGuest(String guestRef) {
+        try {
+            return table.guest(MacAddress.parse(guestRef));
+        } catch (IllegalArgumentException notAMac) {
+            return table.guestNamed(guestRef);
+        }
+    }
+
+    public void fromClient(ClientPort client, byte[] payload) {
+        run(() -> {
+            if (!client.attached()) {
+                client.link().send(notice(NoticeCode.BAD_MESSAGE, "send Attach before any payload", null));
+                return;
+            }
+            route(new Frame(client.guest(), client.mac(), payload), host, 0);
+        });
+    }
+
+    public void detach(ClientPort client) {
+        run(() -> {
+            if (client.attached()) {
+                clients.remove(client.mac(), client);
+            }
+        });
+    }
+
+    // ---- peers
+
+    public void fromPeer(TrunkFrame trunk) {
+        run(() -> {
+            Frame frame;
+            try {
+                frame = Frame.decode(trunk.getFrame().toByteArray());
+            } catch (IllegalArgumentException e) {
+                log.warn("dropped a malformed frame from {}: {}", trunk.getOriginHost(), e.getMessage());
+                return;
+            }
+            if (!trunk.getOriginHost().equals(host)) {
+                table.learnClient(frame.source(), trunk.getOriginHost());
+            }
+            if (trunk.getFlooded()) {
+                if (ports.containsKey(frame.destination()) || clients.containsKey(frame.destination())) {
+                    route(frame, trunk.getOriginHost(), MAX_HOPS);  // local delivery only
+                }
+                return;
+            }
+            route(frame, trunk.getOriginHost(), trunk.getHops());
+        });
+    }
+
+    public void fromPeer(Announce announce) {
+        run(() -> parse(announce.getLocation()).ifPresent(this::learnFromPeer));
+    }
+
+    public void fromPeer(Notice notice) {
+        run(() -> {
+            try {
+                ClientPort client = clients.get(MacAddress.parse(notice.getClientMac()));
+                if (client != null) {
+                    client.link().send(SwitchMessage.newBuilder().setNotice(notice).build());
+                }
+            } catch (IllegalArgumentException e) {
+                log.warn("dropped a notice for a malformed MAC: {}", notice.getClientMac());
+            }
+        });
+    }
+
+    private void learnFromPeer(ForwardingTable.Location location) {
+        if (!table.update(location)) {
+            return;
+        }
+        GuestPort port = ports.get(location.mac());
+        if (port == null || location.epoch() <= port.epoch) {
+            return;
+        }
+        if (port.held != null) {
+            handOff(port, location.host());  // the new host announced before our migration heard ACTIVE
+        } else {
+            log.error("guest {} announced on {} (epoch {}) while it runs here (epoch {}): ignoring the announcement for "
+                    + "local delivery", port.guest, location.host(), location.epoch(), port.epoch);
+        }
+    }
+
+    // ---- routing
+
+    private void route(Frame frame, String origin, int hops) {
+        MacAddress to = frame.destination();
+        GuestPort port = ports.get(to);
+        if (port != null) {
+            deliverLocal(port, frame, origin);
+            return;
+        }
+        ClientPort client = clients.get(to);
+        if (client != null) {
+            client.link().send(SwitchMessage.newBuilder().setPayload(ByteString.copyFrom(frame.payload())).build());
+            return;
+        }
+        if (hops >= MAX_HOPS) {
+            reject(origin, frame, NoticeCode.NO_ROUTE, "frame for " + to + " dropped after " + hops + " hops");
+            return;
+        }
+        Optional<String> next = table.guest(to).map(ForwardingTable.Location::host).or(() -> table.clientHost(to))
+                .filter(h -> !h.equals(host));
+        if (next.isPresent()) {
+            forward(next.get(), frame, origin, hops + 1, false);
+        } else if (!table.isGuest(to)) {
+            for (String peer : trunks.peers()) {  // unknown unicast: flood, like any learning switch
+                forward(peer, frame, origin, hops + 1, true);
+            }
+        } else {
+            reject(origin, frame, NoticeCode.NO_ROUTE, "guest " + to + " is not running on " + host);
+        }
+    }
+
+    private void deliverLocal(GuestPort port, Frame frame, String origin) {
+        if (port.held != null) {
+            if (port.held.size() < HOLD_LIMIT) {
+                port.held.addLast(new HeldFrame(frame, origin));
+            } else {
+                reject(origin, frame, NoticeCode.QUEUE_FULL, "guest " + port.guest + " is being migrated and "
+                        + HOLD_LIMIT + " frames are already held for it; frame dropped, send it again");
+            }
+        } else if (!port.nic.deliver(frame)) {
+            reject(origin, frame, NoticeCode.QUEUE_FULL, "guest " + port.guest + "'s receive queue is full ("
+                    + VirtualNic.QUEUE_LIMIT + " frames); frame dropped, send it again");
+        }
+    }
+
+    private void forward(String peer, Frame frame, String origin, int hops, boolean flooded) {
+        TrunkFrame trunk = TrunkFrame.newBuilder().setFrame(ByteString.copyFrom(frame.encode()))
+                .setOriginHost(origin).setHops(hops).setFlooded(flooded).build();
+        if (!trunks.send(peer, SwitchMessage.newBuilder().setTrunk(trunk).build()) && !flooded) {
+            reject(origin, frame, NoticeCode.NO_ROUTE, "no address known for host " + peer);
+        }
+    }
+
+    private void drain(GuestPort port) {
+        if (port.held != null || ports.get(port.nic.mac()) != port) {
+            return;  // frozen or gone: what is still queued travels in the device state
+        }
+        for (Frame frame = port.nic.pollTransmitted(); frame != null; frame = port.nic.pollTransmitted()) {
+            route(frame, host, 0);
+        }
+    }
+
+    private void reject(String origin, Frame frame, NoticeCode code, String message) {
+        if (table.isGuest(frame.source())) {
+            log.debug("dropped a frame from guest {}: {}", frame.source(), message);
+            return;  // a guest's reply: its client retransmits and gets the reply again
+        }
+        Notice notice = Notice.newBuilder().setCode(code).setMessage(message).setClientMac(frame.source().toString()).build();
+        if (origin.equals(host)) {
+            ClientPort client = clients.get(frame.source());
+            if (client != null) {
+                client.link().send(SwitchMessage.newBuilder().setNotice(notice).build());
+            }
+        } else {
+            trunks.send(origin, SwitchMessage.newBuilder().setNotice(notice).build());
+        }
+    }
+
+    private void rejectHeld(GuestPort port, String why) {
+        if (port.held != null) {
+            for (HeldFrame h : port.held) {
+                reject(h.origin(), h.frame(), NoticeCode.NO_ROUTE, why);
+            }
+            port.held = null;
+        }
+    }
+
+    private void announce(GuestPort port) {
+        GuestLocation location = GuestLocation.newBuilder().setGuest(port.guest).setMac(port.nic.mac().toString())
+                .setHost(host).setEpoch(port.epoch).build();
+        for (int round = 0; round < ANNOUNCE_DELAYS.size(); round++) {
+            int r = round;
+            Runnable send = () -> {
+                if (ports.get(port.nic.mac()) != port) {
+                    return;  // left again, or destroyed: a stale announcement would mislead
+                }
+                SwitchMessage message = SwitchMessage.newBuilder()
+                        .setAnnounce(Announce.newBuilder().setLocation(location).setRound(r)).build();
+                trunks.peers().forEach(peer -> trunks.send(peer, message));
+            };
+            if (round == 0) {
+                send.run();
+            } else {
+                thread.schedule(() -> guarded(send), ANNOUNCE_DELAYS.get(round).toMillis(), TimeUnit.MILLISECONDS);
+            }
+        }
+    }
+
+    private static SwitchMessage notice(NoticeCode code, String message, MacAddress client) {
+        Notice.Builder notice = Notice.newBuilder().setCode(code).setMessage(message);
+        if (client != null) {
+            notice.setClientMac(client.toString());
+        }
+        return SwitchMessage.newBuilder().setNotice(notice).build();
+    }
+
+    private Optional<ForwardingTable.Location> parse(GuestLocation location) {
+        try {
+            return Optional.of(new ForwardingTable.Location(location.getGuest(), MacAddress.parse(location.getMac()),
+                    location.getHost(), location.getEpoch()));
+        } catch (IllegalArgumentException e) {
+            log.warn("ignored a location with a malformed MAC: {}", location);
+            return Optional.empty();
+        }
+    }
+
+    private GuestPort port(MacAddress mac) {
+        GuestPort port = ports.get(mac);
+        if (port == null) {
+            throw new IllegalStateException("no guest with MAC " + mac + " is plugged into the switch on " + host);
+        }
+        return port;
+    }
+
+    // ---- the switch thread
+
+    private void run(Runnable task) {
+        try {
+            thread.execute(() -> guarded(task));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            log.debug("switch on {} is closed; dropped a task", host);
+        }
+    }
+
+    private <T> CompletableFuture<T> call(java.util.concurrent.Callable<T> task) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        try {
+            thread.execute(() -> {
+                try {
+                    result.complete(task.call());
+                } catch (Throwable t) {
+                    result.completeExceptionally(t);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            result.completeExceptionally(new IllegalStateException("switch on " + host + " is closed"));
+        }
+        return result;
+    }
+
+    private static void guarded(Runnable task) {
+        try {
+            task.run();
+        } catch (RuntimeException e) {
+            log.error("switch task failed; the switch keeps running", e);
+        }
+    }
+
+    /** Waits until every task queued before this call has run (tests, and orderly shutdown). */
+    public void flush(Duration timeout) {
+        try {
+            call(() -> null).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("switch on " + host + " did not catch up within " + timeout, e);
+        }
+    }
+
+    /** For tests and diagnostics: where this switch would send frames for {@code mac}. */
+    public CompletableFuture<Optional<GuestLocation>> lookup(MacAddress mac) {
+        return call(() -> table.guest(mac).map(l -> GuestLocation.newBuilder().setGuest(l.guest())
+                .setMac(l.mac().toString()).setHost(l.host()).setEpoch(l.epoch()).build()));
+    }
+
+    @Override
+    public void close() {
+        thread.shutdownNow();
+    }
+}
