@@ -4,6 +4,8 @@ import dev.ferry.agent.host.HostOperations;
 import dev.ferry.agent.host.LocalGuests;
 import dev.ferry.agent.migration.IncomingMigrations;
 import dev.ferry.agent.migration.MigrationTimeouts;
+import dev.ferry.agent.network.SwitchTransport;
+import dev.ferry.agent.storage.SharedStorage;
 import dev.ferry.agent.rpc.AgentGrpcService;
 import dev.ferry.agent.rpc.ControllerLink;
 import dev.ferry.agent.transport.PageStreamTransport;
@@ -28,8 +30,11 @@ public final class Agent implements AutoCloseable {
     private final HostOperations host;
     private final Server server;
     private final ControllerLink link;
+    private final SwitchTransport network;
 
-    private Agent(AgentConfig config, PageStreamTransport transport, HostOperations host, Server server, ControllerLink link) {
+    private Agent(AgentConfig config, PageStreamTransport transport, SwitchTransport network, HostOperations host,
+                  Server server, ControllerLink link) {
+        this.network = network;
         this.config = config;
         this.transport = transport;
         this.host = host;
@@ -42,11 +47,20 @@ public final class Agent implements AutoCloseable {
     }
 
     public static Agent start(AgentConfig config, MigrationTimeouts timeouts) {
+        SharedStorage storage = config.storage() == null ? null : new SharedStorage(config.storage());
         IncomingMigrations incoming = new IncomingMigrations();
-        PageStreamTransport transport = PageStreamTransport.start(config.dataListen(), incoming,
-                Math.max(2, Runtime.getRuntime().availableProcessors()));
+        SwitchTransport network = SwitchTransport.start(config.name(), config.netListen());
+        PageStreamTransport transport;
+        try {
+            transport = PageStreamTransport.start(config.dataListen(), incoming,
+                    Math.max(2, Runtime.getRuntime().availableProcessors()));
+        } catch (RuntimeException e) {
+            network.close();
+            throw e;
+        }
         HostOperations host = new HostOperations(config.name(), config.advertiseHost(),
-                new LocalGuests(config.capacityBytes(), incoming), incoming, transport, timeouts, config.reservationTimeout());
+                new LocalGuests(config.capacityBytes(), incoming), incoming, transport, timeouts, config.reservationTimeout(),
+                network.vswitch(), storage);
         MigrationWarmup.run(incoming, transport);
         Server server;
         try {
@@ -56,17 +70,21 @@ public final class Agent implements AutoCloseable {
         } catch (IOException e) {
             host.close();
             transport.close();
+            network.close();
             throw new UncheckedIOException("cannot listen for gRPC on " + config.listen() + ": " + e.getMessage(), e);
         }
         String grpcAddress = config.advertiseHost() + ":" + ((InetSocketAddress) server.getListenSockets().getFirst()).getPort();
+        String netAddress = config.advertiseHost() + ":" + network.localAddress().getPort();
         ControllerLink link = null;
         if (config.controller() != null) {
-            link = new ControllerLink(config.controller(), host, grpcAddress);
+            link = new ControllerLink(config.controller(), host, grpcAddress, netAddress, network);
+            host.onPlacementChange(link::heartbeatNow);
             link.start(config.heartbeat());
         }
-        log.info("agent {} up: gRPC {}, page stream {}:{}, capacity {} bytes, controller {}", config.name(), grpcAddress,
-                config.advertiseHost(), transport.localAddress().getPort(), config.capacityBytes(), config.controller());
-        return new Agent(config, transport, host, server, link);
+        log.info("agent {} up: gRPC {}, page stream {}:{}, switch port {}, storage {}, capacity {} bytes, controller {}",
+                config.name(), grpcAddress, config.advertiseHost(), transport.localAddress().getPort(), netAddress,
+                config.storage() == null ? "none" : config.storage(), config.capacityBytes(), config.controller());
+        return new Agent(config, transport, network, host, server, link);
     }
 
     public String name() {
@@ -83,6 +101,11 @@ public final class Agent implements AutoCloseable {
 
     public InetSocketAddress dataAddress() {
         return transport.localAddress();
+    }
+
+    /** The virtual-switch port clients attach to. */
+    public InetSocketAddress netAddress() {
+        return network.localAddress();
     }
 
     public HostOperations host() {
@@ -103,6 +126,7 @@ public final class Agent implements AutoCloseable {
         });
         step("migrations", host::stopMigrations);
         step("page stream", transport::close);
+        step("switch port", network::close);
         step("guests", host::closeGuests);
     }
 

@@ -27,6 +27,12 @@ public final class AgentMain implements Callable<Integer> {
     @Option(names = "--data-listen", defaultValue = "0.0.0.0:7702", description = "Page-stream address for incoming migrations. Default: ${DEFAULT-VALUE}")
     String dataListen;
 
+    @Option(names = "--net-listen", defaultValue = "0.0.0.0:7703", description = "Virtual-switch port: clients attach here to reach any guest, peers forward frames. Default: ${DEFAULT-VALUE}")
+    String netListen;
+
+    @Option(names = "--storage", description = "The shared mount guest disks live on (NFS, CIFS, iSCSI; the same path on every agent). Without it guests get no disk and the kv program is unavailable.")
+    Path storage;
+
     @Option(names = "--advertise", description = "Address the controller and peers use to reach this host (default: the --listen host, or the host name if that is 0.0.0.0).")
     String advertise;
 
@@ -69,8 +75,8 @@ public final class AgentMain implements Callable<Integer> {
                 : grpc.getAddress().isAnyLocalAddress() ? java.net.InetAddress.getLocalHost().getHostName() : grpc.getHostString();
         String ctrl = controller != null ? controller : System.getenv("FERRY_CONTROLLER");
         long bytes = capacity != null ? ByteSizes.parse(capacity) : defaultCapacity();
-        return new AgentConfig(host, grpc, address(dataListen, "--data-listen"), advertised, ctrl, bytes, portFile,
-                Duration.ofMillis(heartbeatMillis), Duration.ofSeconds(60));
+        return new AgentConfig(host, grpc, address(dataListen, "--data-listen"), address(netListen, "--net-listen"),
+                advertised, ctrl, bytes, storage, portFile, Duration.ofMillis(heartbeatMillis), Duration.ofSeconds(60));
     }
 
     private static long defaultCapacity() {

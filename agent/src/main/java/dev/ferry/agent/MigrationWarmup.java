@@ -3,6 +3,9 @@ package dev.ferry.agent;
 import dev.ferry.agent.guest.Guest;
 import dev.ferry.agent.host.HostedGuest;
 import dev.ferry.agent.host.StandbyGuest;
+import dev.ferry.agent.migration.SourceDevices;
+import dev.ferry.agent.network.VirtualNic;
+import dev.ferry.common.net.MacAddress;
 import dev.ferry.agent.migration.IncomingGuest;
 import dev.ferry.agent.migration.IncomingMigration;
 import dev.ferry.agent.migration.IncomingMigrations;
@@ -45,15 +48,16 @@ final class MigrationWarmup {
         guest.start();
         GuestMemory memory = GuestMemory.allocate(BYTES);
         // the real standby path, thrown away once activated
-        IncomingGuest standby = new StandbyGuest(Guest.standby(spec, memory), activated -> {
+        VirtualNic nic = new VirtualNic(MacAddress.random(new java.util.Random()));  // never plugged into the switch
+        IncomingGuest standby = new StandbyGuest(Guest.standby(spec, memory), nic, null, (activated, epoch) -> {
             activated.resume();
             activated.close();
         });
         IncomingMigration destination = new IncomingMigration(id, id, spec, memory, standby, incoming::remove);
         incoming.add(destination);
         OutgoingMigration source = new OutgoingMigration(new MigrationTarget(id, "self", "self", loopback(transport),
-                transport.localAddress().getPort(), id), new HostedGuest(guest), MigrationSettings.from(
-                MigrationOptions.getDefaultInstance()), MigrationTimeouts.DEFAULT, transport, guest::close);
+                transport.localAddress().getPort(), id), new HostedGuest(guest, nic, null, 1), MigrationSettings.from(
+                MigrationOptions.getDefaultInstance()), MigrationTimeouts.DEFAULT, transport, SourceDevices.NONE, guest::close);
         source.run();
         MigrationStatus end = source.feed().latest().getStatus();
         if (end != MigrationStatus.COMPLETED) {

@@ -1,6 +1,16 @@
 package dev.ferry.agent.host;
 
 import dev.ferry.agent.guest.Guest;
+import dev.ferry.agent.guest.GuestDevices;
+import dev.ferry.agent.network.VirtualNic;
+import dev.ferry.agent.network.VirtualSwitch;
+import dev.ferry.agent.storage.DiskImage;
+import dev.ferry.agent.storage.SharedStorage;
+import dev.ferry.agent.storage.StorageMismatchException;
+import dev.ferry.common.net.MacAddress;
+import dev.ferry.proto.v1.DiskSpec;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import dev.ferry.agent.migration.IncomingGuest;
 import dev.ferry.agent.migration.IncomingMigration;
 import dev.ferry.agent.migration.IncomingMigrations;
@@ -40,6 +50,7 @@ import org.slf4j.LoggerFactory;
 public final class HostOperations implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HostOperations.class);
     private static final int FINISHED_MIGRATIONS_KEPT = 100;
+    private static final long DEFAULT_DISK_BYTES = 64L << 20;
 
     private final String hostName;
     private final String dataHost;
@@ -53,9 +64,16 @@ public final class HostOperations implements AutoCloseable {
             Thread.ofPlatform().name("reservation-timer").daemon().factory());
     private final SecureRandom random = new SecureRandom();
     private final Map<String, Thread> running = new java.util.concurrent.ConcurrentHashMap<>();
+    private final VirtualSwitch vswitch;
+    private final SharedStorage storage;
+    private volatile Runnable onPlacementChange = () -> {};
 
+    /** {@code storage} may be null: guests then get no disk, and guests with one cannot come here. */
     public HostOperations(String hostName, String dataHost, LocalGuests guests, IncomingMigrations incoming,
-                          PageStreamTransport transport, MigrationTimeouts timeouts, Duration reservationTimeout) {
+                          PageStreamTransport transport, MigrationTimeouts timeouts, Duration reservationTimeout,
+                          VirtualSwitch vswitch, SharedStorage storage) {
+        this.vswitch = vswitch;
+        this.storage = storage;
         this.hostName = hostName;
         this.dataHost = dataHost;
         this.guests = guests;
@@ -73,19 +91,66 @@ public final class HostOperations implements AutoCloseable {
         return guests;
     }
 
+    /** Called after a guest starts running here (created or arrived): the controller should hear at once. */
+    public void onPlacementChange(Runnable listener) {
+        this.onPlacementChange = listener;
+    }
+
     public GuestInfo createGuest(GuestSpec request) {
-        GuestSpec spec = validate(request);
-        guests.reserve(spec.getName(), spec.getMemoryBytes());
+        GuestSpec checked = validate(request);
+        MacAddress mac = checked.getMac().isEmpty() ? MacAddress.random(random) : MacAddress.parse(checked.getMac());
+        if (guests.all().stream().anyMatch(g -> g.nic().mac().equals(mac))) {
+            throw new IllegalArgumentException("MAC " + mac + " is already used by another guest on " + hostName);
+        }
+        if (checked.getProgram().hasKv() && storage == null) {
+            throw new IllegalArgumentException("program kv logs to a disk, and host " + hostName
+                    + " has no shared storage: start its agent with --storage DIR");
+        }
+        guests.reserve(checked.getName(), checked.getMemoryBytes());
         HostedGuest hosted;
+        DiskImage disk = null;
         try {
-            hosted = new HostedGuest(Guest.create(spec));
+            disk = storage == null ? null : storage.create(checked.getName(), diskBytes(checked));
+            GuestSpec.Builder spec = checked.toBuilder().setMac(mac.toString()).setDiskBytes(0);
+            if (disk != null) {
+                spec.setDisk(disk.spec());
+            }
+            VirtualNic nic = new VirtualNic(mac);
+            hosted = new HostedGuest(Guest.create(spec.build(), new GuestDevices(nic, disk)), nic, disk, 1);
             guests.add(hosted);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the disk of guest " + checked.getName() + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            if (disk != null) {
+                disk.close();
+                deleteQuietly(disk.spec());
+            }
+            throw e;
         } finally {
-            guests.unreserve(spec.getName());
+            guests.unreserve(checked.getName());
         }
         hosted.guest().start();
-        log.info("guest {} created: {} bytes, {}", spec.getName(), spec.getMemoryBytes(), spec.getProgram().getProgramCase());
+        vswitch.plugIn(hosted.name(), hosted.nic(), hosted.epoch());
+        onPlacementChange.run();
+        log.info("guest {} created: {} bytes, {}, MAC {}{}", hosted.name(), checked.getMemoryBytes(),
+                checked.getProgram().getProgramCase(), mac, disk == null ? "" : ", disk " + disk.spec().getImage());
         return hosted.info(hostName);
+    }
+
+    private static long diskBytes(GuestSpec spec) {
+        long bytes = spec.getDiskBytes() == 0 ? DEFAULT_DISK_BYTES : spec.getDiskBytes();
+        if (bytes < 0 || bytes % 4096 != 0) {
+            throw new IllegalArgumentException("disk size must be a positive multiple of 4096 bytes, got " + bytes);
+        }
+        return bytes;
+    }
+
+    private void deleteQuietly(DiskSpec disk) {
+        try {
+            storage.delete(disk);
+        } catch (IOException | RuntimeException e) {
+            log.warn("could not delete disk image {}: {}", disk.getImage(), e.getMessage());
+        }
     }
 
     private static GuestSpec validate(GuestSpec spec) {
@@ -102,7 +167,12 @@ public final class HostOperations implements AutoCloseable {
             throw new IllegalStateException("guest '" + name + "' is migrating out; cancel the migration first");
         }
         guests.remove(hosted);
+        vswitch.unplug(hosted.nic().mac());
         hosted.guest().close();
+        if (hosted.disk() != null) {
+            hosted.disk().close();
+            deleteQuietly(hosted.disk().spec());
+        }
         log.info("guest {} destroyed", name);
     }
 
@@ -130,6 +200,11 @@ public final class HostOperations implements AutoCloseable {
      */
     public PrepareIncomingResponse prepareIncoming(PrepareIncomingRequest request) {
         GuestSpec spec = validate(request.getSpec());
+        if (spec.getMac().isEmpty()) {
+            throw new IllegalArgumentException("guest " + spec.getName() + " has no MAC address in its spec");
+        }
+        MacAddress.parse(spec.getMac());
+        preflightStorage(spec);
         guests.reserve(spec.getName(), spec.getMemoryBytes());
         try {
             IncomingMigration migration = reserveIncoming(request.getMigrationId(), spec);
@@ -143,14 +218,34 @@ public final class HostOperations implements AutoCloseable {
         }
     }
 
+    /** The shared-storage check, before any memory is reserved: this host must see the very same image. */
+    private void preflightStorage(GuestSpec spec) {
+        if (!spec.hasDisk()) {
+            return;
+        }
+        if (storage == null) {
+            throw new StorageMismatchException("host " + hostName + " has no shared storage, and guest " + spec.getName()
+                    + "'s disk " + spec.getDisk().getImage() + " lives on it: start this agent with --storage DIR");
+        }
+        storage.check(spec.getDisk());
+    }
+
     private IncomingMigration reserveIncoming(String migrationId, GuestSpec spec) {
         GuestMemory memory = GuestMemory.allocate(spec.getMemoryBytes());
         IncomingGuest guest;
+        DiskImage disk = null;
         try {
+            disk = spec.hasDisk() ? storage.open(spec.getDisk()) : null;
             memory.pretouch();
-            guest = standby(spec, memory);
+            guest = standby(spec, memory, disk);
+        } catch (IOException e) {
+            memory.close();
+            throw new UncheckedIOException("cannot open the disk of guest " + spec.getName() + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
             memory.close();
+            if (disk != null) {
+                disk.close();
+            }
             throw e;
         }
         IncomingMigration migration = new IncomingMigration(migrationId, HexFormat.of().formatHex(randomBytes()), spec,
@@ -175,10 +270,14 @@ public final class HostOperations implements AutoCloseable {
     }
 
     /** The destination's guest, built now with its vCPUs parked: activation only loads registers and resumes. */
-    private IncomingGuest standby(GuestSpec spec, GuestMemory memory) {
-        return new StandbyGuest(Guest.standby(spec, memory), guest -> {
-            guests.add(new HostedGuest(guest));
+    private IncomingGuest standby(GuestSpec spec, GuestMemory memory, DiskImage disk) {
+        VirtualNic nic = new VirtualNic(MacAddress.parse(spec.getMac()));
+        return new StandbyGuest(Guest.standby(spec, memory, new GuestDevices(nic, disk)), nic, disk, (guest, epoch) -> {
+            HostedGuest hosted = new HostedGuest(guest, nic, disk, epoch);
+            guests.add(hosted);
             guest.resume();
+            vswitch.plugIn(guest.name(), nic, epoch);  // routes here from now on and announces the MAC
+            onPlacementChange.run();
         });
     }
 
@@ -195,7 +294,7 @@ public final class HostOperations implements AutoCloseable {
         MigrationTarget target = new MigrationTarget(request.getMigrationId(), hostName, request.getDestinationHost(),
                 request.getDataHost(), request.getDataPort(), request.getTicket());
         OutgoingMigration migration = new OutgoingMigration(target, hosted, settings, timeouts, transport,
-                () -> retire(hosted));
+                new HostedDevices(hosted, vswitch), () -> retire(hosted));
         hosted.setState(GuestState.GUEST_MIGRATING_OUT);
         remember(migration);
         running.put(migration.id(), Thread.ofPlatform().name("migrate-" + request.getMigrationId()).start(migration));
@@ -220,10 +319,13 @@ public final class HostOperations implements AutoCloseable {
         }
     }
 
-    /** The guest runs elsewhere now: free it here. */
+    /** The guest runs elsewhere now: free it here (its disk stays: the new host holds its lock). */
     private void retire(HostedGuest hosted) {
         guests.remove(hosted);
         hosted.guest().close();
+        if (hosted.disk() != null) {
+            hosted.disk().close();
+        }
     }
 
     /**
@@ -283,6 +385,9 @@ public final class HostOperations implements AutoCloseable {
             guests.remove(hosted);
             try {
                 hosted.guest().close();
+                if (hosted.disk() != null) {
+                    hosted.disk().close();  // releases the lock after a flush; the image stays for a restart
+                }
             } catch (RuntimeException e) {
                 log.warn("guest {}: close failed; continuing", hosted.name(), e);
             }

@@ -2,34 +2,64 @@ package dev.ferry.agent.host;
 
 import dev.ferry.agent.guest.Guest;
 import dev.ferry.agent.migration.IncomingGuest;
+import dev.ferry.agent.network.VirtualNic;
+import dev.ferry.agent.storage.DiskImage;
+import dev.ferry.proto.v1.VnicState;
+import java.io.IOException;
 import java.util.List;
-import java.util.function.Consumer;
 
 /**
  * A destination's guest built with its vCPUs parked ({@link Guest#standby}): READY loads
- * its registers, COMMIT hands it to {@code start}, and no COMMIT frees it.
+ * its registers and vNIC queues, COMMIT takes the disk lock and hands it to {@code start},
+ * and no COMMIT frees it (disk untouched: this host never held its lock).
  */
 public final class StandbyGuest implements IncomingGuest {
-    private final Guest guest;
-    private final Consumer<Guest> start;
+    /** Runs the activated guest here: register it, resume it, plug its vNIC in. */
+    @FunctionalInterface
+    public interface Start {
+        void accept(Guest guest, long epoch);
+    }
 
-    public StandbyGuest(Guest guest, Consumer<Guest> start) {
+    private final Guest guest;
+    private final VirtualNic nic;
+    private final DiskImage disk;
+    private final Start start;
+    private long epoch = 1;
+
+    /** {@code disk} may be null (a guest without a disk); it is opened, not locked. */
+    public StandbyGuest(Guest guest, VirtualNic nic, DiskImage disk, Start start) {
         this.guest = guest;
+        this.nic = nic;
+        this.disk = disk;
         this.start = start;
     }
 
     @Override
-    public void load(List<byte[]> vcpuStates) {
+    public void load(List<byte[]> vcpuStates, VnicState vnic) {
+        if (!vnic.getMac().isEmpty()) {
+            nic.restore(vnic);
+            epoch = vnic.getEpoch() + 1;
+        }
         guest.loadCpuStates(vcpuStates);
     }
 
     @Override
     public void activate() {
-        start.accept(guest);
+        if (disk != null) {
+            try {
+                disk.acquire();
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot take the disk lock of " + guest.name() + ": " + e.getMessage(), e);
+            }
+        }
+        start.accept(guest, epoch);
     }
 
     @Override
     public void discard() {
         guest.close();
+        if (disk != null) {
+            disk.close();
+        }
     }
 }

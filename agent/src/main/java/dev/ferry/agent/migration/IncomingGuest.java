@@ -1,5 +1,6 @@
 package dev.ferry.agent.migration;
 
+import dev.ferry.proto.v1.VnicState;
 import java.util.List;
 
 /**
@@ -8,10 +9,13 @@ import java.util.List;
  * letting the threads go. It owns the reserved memory.
  */
 public interface IncomingGuest {
-    /** Takes the received CPU state (at READY); throws, loading nothing, if it does not fit the program. */
-    void load(List<byte[]> vcpuStates);
+    /**
+     * Takes the received CPU and vNIC state (at READY); throws IllegalArgumentException,
+     * loading nothing, if it does not fit the guest.
+     */
+    void load(List<byte[]> vcpuStates, VnicState vnic);
 
-    /** Starts running here (after COMMIT). */
+    /** Starts running here (after COMMIT): takes the disk lock, resumes, announces; throws if it cannot. */
     void activate();
 
     /** Frees it, memory included, without ever running (no COMMIT came). */

@@ -235,7 +235,7 @@ public final class IncomingMigration {
             states.add(state.toByteArray());
         }
         try {
-            guest.load(states);
+            guest.load(states, deviceState.getVnic());
         } catch (RuntimeException e) {
             throw new StreamException(StreamErrorCode.BAD_FRAME, "device state refused: " + e.getMessage());
         }

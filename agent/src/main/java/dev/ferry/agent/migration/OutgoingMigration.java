@@ -11,6 +11,7 @@ import dev.ferry.common.wire.PageStreamFormat;
 import dev.ferry.proto.v1.Commit;
 import dev.ferry.proto.v1.Control;
 import dev.ferry.proto.v1.DeviceState;
+import dev.ferry.proto.v1.VnicState;
 import dev.ferry.proto.v1.GuestState;
 import dev.ferry.proto.v1.Hello;
 import dev.ferry.proto.v1.MigrationStatus;
@@ -42,6 +43,7 @@ public final class OutgoingMigration implements Runnable {
     private final MigrationTimeouts timeouts;
     private final PageStreamTransport transport;
     private final Runnable onCompleted;
+    private final SourceDevices devices;
     private final Lifecycle<MigrationStatus> lifecycle;
     private final PageDigest sent;
     private final ConvergencePlanner planner;
@@ -52,7 +54,8 @@ public final class OutgoingMigration implements Runnable {
     private boolean paused;
 
     public OutgoingMigration(MigrationTarget target, HostedGuest hosted, MigrationSettings settings,
-                             MigrationTimeouts timeouts, PageStreamTransport transport, Runnable onCompleted) {
+                             MigrationTimeouts timeouts, PageStreamTransport transport, SourceDevices devices,
+                             Runnable onCompleted) {
         this.target = target;
         this.hosted = hosted;
         this.guest = hosted.guest();
@@ -61,6 +64,7 @@ public final class OutgoingMigration implements Runnable {
         this.timeouts = timeouts;
         this.transport = transport;
         this.onCompleted = onCompleted;
+        this.devices = devices;
         this.lifecycle = OutgoingLifecycle.create(target.migrationId());
         this.sent = PageDigest.ofZeroMemory(memory.pageCount());
         this.planner = new ConvergencePlanner(settings);
@@ -181,16 +185,19 @@ public final class OutgoingMigration implements Runnable {
 
     private void stopAndCopy() throws Exception {
         lifecycle.transition(MigrationStatus.STOP_AND_COPY);
+        devices.prepare();  // the disk flush in the downtime then only has the last moment's writes
         long start = System.nanoTime();
         paused = true;  // set first: a timed-out pause still leaves the request in place, and rollback must lift it
         guest.pause(timeouts.pause());
         stats.paused();
         long pausedAt = System.nanoTime();
+        VnicState vnic = devices.detach();
         runRound(stats.rounds(), MigrationStatus.STOP_AND_COPY);
         long copied = System.nanoTime();
         senders.getFirst().peer().write(Control.newBuilder().setDeviceState(DeviceState.newBuilder()
                 .setSpec(guest.spec()).addAllVcpuState(guest.cpuStates().stream().map(com.google.protobuf.ByteString::copyFrom).toList())
-                .setMemoryDigest(sent.value()).setPagesTotal(sum(senders, ChannelSender::pagesTotal))).build());
+                .setMemoryDigest(sent.value()).setPagesTotal(sum(senders, ChannelSender::pagesTotal))
+                .setVnic(vnic)).build());
         expect(senders.getFirst().peer().receive(timeouts.ready()), Control.BodyCase.READY);
         log.info("migration {}: downtime so far: pause {} us, last round queued {} us, then READY {} us", id(),
                 (pausedAt - start) / 1000, (copied - pausedAt) / 1000, (System.nanoTime() - copied) / 1000);
@@ -235,6 +242,7 @@ public final class OutgoingMigration implements Runnable {
 
     private void complete() {
         stats.activated();
+        devices.handedOff(target.destinationHost());
         closeChannels();
         int mismatches = sent.countMismatches(memory.segment());
         if (mismatches != 0) {
@@ -264,11 +272,22 @@ public final class OutgoingMigration implements Runnable {
         lifecycle.transition(end);
         closeChannels();
         memory.dirtyBitmap().markAll();  // the destination's copy is gone: a later migration sends everything
+        String reason = cause.getMessage() == null ? cause.toString() : cause.getMessage();
+        try {
+            devices.reattach();
+        } catch (IOException | RuntimeException e) {
+            // running without its disk lock could corrupt the disk another host may write: stay paused
+            hosted.setState(GuestState.GUEST_FENCED);
+            String message = reason + "; rolled back, but " + guest.name() + " could not take its devices back ("
+                    + e.getMessage() + "): it stays paused on " + target.sourceHost();
+            log.error("migration {}: {}", id(), message);
+            stats.finish(end, false, message);
+            return;
+        }
         if (paused) {
             guest.resume();
         }
         hosted.setState(GuestState.GUEST_RUNNING);
-        String reason = cause.getMessage() == null ? cause.toString() : cause.getMessage();
         log.warn("migration {}: rolled back, guest {} keeps running here: {}", id(), guest.name(), reason);
         stats.finish(end, false, reason + "; rolled back: " + guest.name() + " keeps running on " + target.sourceHost());
     }

@@ -1,6 +1,11 @@
 package dev.ferry.agent.rpc;
 
 import dev.ferry.agent.host.HostOperations;
+import dev.ferry.agent.network.SwitchTransport;
+import dev.ferry.common.config.HostPort;
+import dev.ferry.proto.v1.SwitchPeer;
+import java.util.HashMap;
+import java.util.Map;
 import dev.ferry.proto.v1.ControllerServiceGrpc;
 import dev.ferry.proto.v1.HeartbeatRequest;
 import dev.ferry.proto.v1.HeartbeatResponse;
@@ -27,6 +32,8 @@ public final class ControllerLink implements AutoCloseable {
 
     private final HostOperations host;
     private final String grpcAddress;
+    private final String netAddress;
+    private final SwitchTransport network;
     private final ManagedChannel channel;
     private final ControllerServiceGrpc.ControllerServiceBlockingStub stub;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
@@ -34,15 +41,27 @@ public final class ControllerLink implements AutoCloseable {
     private volatile boolean registered;
     private volatile boolean lastCallFailed;
 
-    public ControllerLink(String controllerAddress, HostOperations host, String grpcAddress) {
+    public ControllerLink(String controllerAddress, HostOperations host, String grpcAddress, String netAddress,
+                          SwitchTransport network) {
         this.host = host;
         this.grpcAddress = grpcAddress;
+        this.netAddress = netAddress;
+        this.network = network;
         this.channel = NettyChannelBuilder.forTarget(controllerAddress).usePlaintext().build();
         this.stub = ControllerServiceGrpc.newBlockingStub(channel);
     }
 
     public void start(Duration interval) {
         timer.scheduleWithFixedDelay(this::tick, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Reports at once instead of at the next tick (a guest started running here). */
+    public void heartbeatNow() {
+        try {
+            timer.execute(this::tick);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing
+        }
     }
 
     public boolean isRegistered() {
@@ -71,7 +90,7 @@ public final class ControllerLink implements AutoCloseable {
 
     private void register() {
         stub.withDeadlineAfter(CALL_DEADLINE).registerHost(RegisterHostRequest.newBuilder().setHost(HostInfo.newBuilder()
-                .setName(host.hostName()).setGrpcAddress(grpcAddress)
+                .setName(host.hostName()).setGrpcAddress(grpcAddress).setNetAddress(netAddress)
                 .setMemoryCapacityBytes(host.guests().capacityBytes())).build());
         registered = true;
         log.info("registered with the controller as {} ({})", host.hostName(), grpcAddress);
@@ -84,6 +103,16 @@ public final class ControllerLink implements AutoCloseable {
         if (response.getReregister()) {
             registered = false;
         }
+        Map<String, HostPort> peers = new HashMap<>();
+        for (SwitchPeer peer : response.getPeersList()) {
+            try {
+                peers.put(peer.getHost(), HostPort.parse(peer.getNetAddress()));
+            } catch (IllegalArgumentException e) {
+                log.warn("controller sent a bad switch address for {}: {}", peer.getHost(), e.getMessage());
+            }
+        }
+        network.updatePeers(peers);
+        network.vswitch().learn(response.getLocationsList());
     }
 
     @Override

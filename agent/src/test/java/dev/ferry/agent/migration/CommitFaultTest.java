@@ -109,7 +109,7 @@ class CommitFaultTest {
     private static IncomingGuest guestThat(Activation activation, GuestMemory memory) {
         return new IncomingGuest() {
             @Override
-            public void load(List<byte[]> vcpuStates) {
+            public void load(List<byte[]> vcpuStates, dev.ferry.proto.v1.VnicState vnic) {
             }
 
             @Override

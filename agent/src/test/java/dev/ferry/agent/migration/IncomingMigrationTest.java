@@ -94,7 +94,7 @@ class IncomingMigrationTest {
         }
 
         @Override
-        public void load(List<byte[]> states) {
+        public void load(List<byte[]> states, dev.ferry.proto.v1.VnicState vnic) {
             if (loadFailure != null) {
                 throw loadFailure;
             }

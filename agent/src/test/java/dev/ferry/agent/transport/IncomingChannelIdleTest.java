@@ -89,7 +89,7 @@ class IncomingChannelIdleTest {
     private static IncomingGuest closingGuest(GuestMemory memory) {
         return new IncomingGuest() {
             @Override
-            public void load(List<byte[]> vcpuStates) {
+            public void load(List<byte[]> vcpuStates, dev.ferry.proto.v1.VnicState vnic) {
             }
 
             @Override

@@ -5,6 +5,10 @@ import dev.ferry.proto.v1.AgentDestroyGuestRequest;
 import dev.ferry.proto.v1.CreateGuestRequest;
 import dev.ferry.proto.v1.GuestInfo;
 import dev.ferry.proto.v1.HeartbeatRequest;
+import dev.ferry.proto.v1.HeartbeatResponse;
+import dev.ferry.proto.v1.SwitchPeer;
+import dev.ferry.common.net.MacAddress;
+import java.security.SecureRandom;
 import dev.ferry.proto.v1.HostHealth;
 import dev.ferry.proto.v1.HostInfo;
 import java.time.Duration;
@@ -28,6 +32,7 @@ public final class Cluster {
     private final AgentClients agents;
     private final Executor agentCalls;
     private final Duration callTimeout;
+    private final SecureRandom random = new SecureRandom();
 
     public Cluster(HostRegistry hosts, GuestDirectory guests, AgentClients agents, Executor agentCalls,
             Duration callTimeout) {
@@ -98,11 +103,46 @@ public final class Cluster {
         GuestSpecs.validate(request.getSpec());
         Agent agent = agent(healthyHost(request.getHost()).getName());
         String name = request.getSpec().getName();
+        String mac = request.getSpec().getMac().isEmpty() ? null : MacAddress.parse(request.getSpec().getMac()).toString();
+        if (mac != null && guests.macInUse(mac)) {
+            throw RequestRejectedException.alreadyExists("MAC " + mac + " is already used by another guest in the cluster");
+        }
         if (!guests.claim(name)) {
             throw RequestRejectedException.alreadyExists("a guest named '" + name + "' already exists in the cluster");
         }
-        return CompletableFuture.supplyAsync(() -> createOn(agent, request), agentCalls)
-                .whenComplete((guest, error) -> guests.release(name));
+        String claimed = mac != null ? mac : uniqueMac();
+        if (!guests.claimMac(claimed)) {
+            guests.release(name);
+            throw RequestRejectedException.alreadyExists("MAC " + claimed + " is being given to another guest right now");
+        }
+        CreateGuestRequest withMac = request.toBuilder().setSpec(request.getSpec().toBuilder().setMac(claimed)).build();
+        return CompletableFuture.supplyAsync(() -> createOn(agent, withMac), agentCalls)
+                .whenComplete((guest, error) -> {
+                    guests.release(name);
+                    guests.releaseMac(claimed);
+                });
+    }
+
+    /** A random locally administered MAC no guest in the cluster has (40 random bits: a retry is rare). */
+    private String uniqueMac() {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            String mac = MacAddress.random(random).toString();
+            if (!guests.macInUse(mac)) {
+                return mac;
+            }
+        }
+        throw new IllegalStateException("no free MAC address found in 100 attempts");
+    }
+
+    /** What an agent's switch needs: the other hosts' switch ports and where every guest runs. */
+    public HeartbeatResponse.Builder switchView(String host) {
+        HeartbeatResponse.Builder view = HeartbeatResponse.newBuilder();
+        for (HostInfo other : hosts.hosts()) {
+            if (!other.getName().equals(host) && !other.getNetAddress().isEmpty()) {
+                view.addPeers(SwitchPeer.newBuilder().setHost(other.getName()).setNetAddress(other.getNetAddress()));
+            }
+        }
+        return view.addAllLocations(guests.locations());
     }
 
     public CompletableFuture<Void> destroyGuest(String name) {

@@ -1,6 +1,7 @@
 package dev.ferry.controller.cluster;
 
 import dev.ferry.proto.v1.GuestInfo;
+import dev.ferry.proto.v1.GuestLocation;
 import dev.ferry.proto.v1.GuestState;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -23,6 +24,7 @@ public final class GuestDirectory {
 
     private final Map<String, Map<String, GuestInfo>> byHost = new TreeMap<>();
     private final Set<String> creating = new HashSet<>();
+    private final Set<String> macsClaimed = new HashSet<>();
     /**
      * Guest name -> the host a completed migration took it from. That host's heartbeats may
      * still list the guest for a moment (built before it freed its copy); such reports are
@@ -54,8 +56,33 @@ public final class GuestDirectory {
         GuestInfo moved = byHost.getOrDefault(from, new TreeMap<>()).remove(name);
         GuestInfo base = moved != null ? moved : findLocked(name).orElse(null);
         if (base != null) {
-            put(base.toBuilder().setHost(to).setState(GuestState.GUEST_RUNNING).build());
+            // the destination activates with the next epoch: agents accept this entry over the old one
+            put(base.toBuilder().setHost(to).setState(GuestState.GUEST_RUNNING).setEpoch(base.getEpoch() + 1).build());
         }
+    }
+
+    /** Whether a guest (running, arriving or being created with it) has this MAC. */
+    public synchronized boolean macInUse(String mac) {
+        return macsClaimed.contains(mac.toLowerCase(java.util.Locale.ROOT)) || byHost.values().stream()
+                .flatMap(guests -> guests.values().stream())
+                .anyMatch(g -> g.getSpec().getMac().equalsIgnoreCase(mac));
+    }
+
+    /** Claims a MAC for a guest about to be created; false if taken. Released with {@link #release(String)}'s twin. */
+    public synchronized boolean claimMac(String mac) {
+        return !macInUse(mac) && macsClaimed.add(mac.toLowerCase(java.util.Locale.ROOT));
+    }
+
+    public synchronized void releaseMac(String mac) {
+        macsClaimed.remove(mac.toLowerCase(java.util.Locale.ROOT));
+    }
+
+    /** Where each running guest is, for the agents' forwarding tables. */
+    public synchronized List<GuestLocation> locations() {
+        return guests().stream().filter(g -> !g.getSpec().getMac().isEmpty() && g.getState() != GuestState.GUEST_INCOMING)
+                .map(g -> GuestLocation.newBuilder().setGuest(g.getSpec().getName()).setMac(g.getSpec().getMac())
+                        .setHost(g.getHost()).setEpoch(g.getEpoch()).build())
+                .toList();
     }
 
     public synchronized Optional<GuestInfo> find(String name) {

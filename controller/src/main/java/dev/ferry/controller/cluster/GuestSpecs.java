@@ -1,5 +1,6 @@
 package dev.ferry.controller.cluster;
 
+import dev.ferry.common.net.MacAddress;
 import dev.ferry.proto.v1.GuestSpec;
 
 /** Checks a guest spec before any agent sees it, so users get the controller's clear message. */
@@ -20,6 +21,16 @@ final class GuestSpecs {
         }
         if (spec.getVcpus() < 0) {
             throw RequestRejectedException.invalid("vcpus must not be negative, got " + spec.getVcpus());
+        }
+        if (!spec.getMac().isEmpty()) {
+            try {
+                MacAddress.parse(spec.getMac());
+            } catch (IllegalArgumentException e) {
+                throw RequestRejectedException.invalid(e.getMessage());
+            }
+        }
+        if (spec.hasDisk()) {
+            throw RequestRejectedException.invalid("a new guest's disk is created by its host; give only disk_bytes");
         }
     }
 }

@@ -51,7 +51,11 @@ public final class ControllerGrpcService extends ControllerServiceGrpc.Controlle
 
     @Override
     public void heartbeat(HeartbeatRequest request, StreamObserver<HeartbeatResponse> response) {
-        reply(response, () -> HeartbeatResponse.newBuilder().setReregister(!cluster.heartbeat(request)).build());
+        reply(response, () -> {
+            boolean known = cluster.heartbeat(request);
+            return known ? cluster.switchView(request.getHost()).build()
+                    : HeartbeatResponse.newBuilder().setReregister(true).build();
+        });
     }
 
     @Override

@@ -1,0 +1,63 @@
+package dev.ferry.agent.host;
+
+import dev.ferry.agent.migration.SourceDevices;
+import dev.ferry.agent.network.VirtualSwitch;
+import dev.ferry.agent.storage.DiskImage;
+import dev.ferry.proto.v1.VnicState;
+import java.io.IOException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/** A hosted guest's devices as an outgoing migration moves them: disk lock and vNIC. */
+final class HostedDevices implements SourceDevices {
+    private static final long FREEZE_TIMEOUT_MILLIS = 2000;
+
+    private final HostedGuest hosted;
+    private final VirtualSwitch vswitch;
+
+    HostedDevices(HostedGuest hosted, VirtualSwitch vswitch) {
+        this.hosted = hosted;
+        this.vswitch = vswitch;
+    }
+
+    @Override
+    public void prepare() throws IOException {
+        DiskImage disk = hosted.disk();
+        if (disk != null) {
+            disk.flush();
+        }
+    }
+
+    @Override
+    public VnicState detach() throws IOException {
+        VnicState state;
+        try {
+            state = vswitch.freeze(hosted.nic().mac()).get(FREEZE_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while freezing the vNIC", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IOException("cannot freeze the vNIC of " + hosted.name() + ": " + e.getMessage(), e);
+        }
+        DiskImage disk = hosted.disk();
+        if (disk != null) {
+            disk.release();  // flushes first: the destination must read what this host wrote
+        }
+        return state;
+    }
+
+    @Override
+    public void reattach() throws IOException {
+        DiskImage disk = hosted.disk();
+        if (disk != null && !disk.holdsLock()) {
+            disk.acquire();
+        }
+        vswitch.thaw(hosted.nic().mac());
+    }
+
+    @Override
+    public void handedOff(String destinationHost) {
+        vswitch.handOff(hosted.nic().mac(), destinationHost, hosted.epoch() + 1);
+    }
+}
