@@ -1,0 +1,68 @@
+package dev.ferry.controller.kv;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** What a {@link KvLoad} run saw, summed over its clients. */
+public record KvLoadResult(long ops, long elapsedNanos, long resets, long lost, long duplicated, long wrong,
+                           long notices, long retransmits, long verifiedKeys, List<KvLoad.Gap> gaps,
+                           List<String> problems, Map<String, byte[]> acknowledged, Set<String> uncertain) {
+
+    /** One client's share. */
+    record ClientSummary(long ops, long resets, long lost, long duplicated, long wrong, long notices, long retransmits,
+                         long verified, List<KvLoad.Gap> gaps, List<String> problems, Map<String, byte[]> acknowledged,
+                         Set<String> uncertain) {}
+
+    static KvLoadResult of(List<ClientSummary> clients, long elapsedNanos) {
+        List<KvLoad.Gap> gaps = new ArrayList<>();
+        List<String> problems = new ArrayList<>();
+        Map<String, byte[]> acknowledged = new HashMap<>();
+        Set<String> uncertain = new HashSet<>();
+        long ops = 0, resets = 0, lost = 0, duplicated = 0, wrong = 0, notices = 0, retransmits = 0, verified = 0;
+        for (ClientSummary c : clients) {
+            ops += c.ops();
+            resets += c.resets();
+            lost += c.lost();
+            duplicated += c.duplicated();
+            wrong += c.wrong();
+            notices += c.notices();
+            retransmits += c.retransmits();
+            verified += c.verified();
+            gaps.addAll(c.gaps());
+            problems.addAll(c.problems());
+            acknowledged.putAll(c.acknowledged());
+            uncertain.addAll(c.uncertain());
+        }
+        gaps.sort(Comparator.comparingLong(KvLoad.Gap::fromMillis));
+        return new KvLoadResult(ops, elapsedNanos, resets, lost, duplicated, wrong, notices, retransmits, verified,
+                List.copyOf(gaps), List.copyOf(problems), Map.copyOf(acknowledged), Set.copyOf(uncertain));
+    }
+
+    public double opsPerSecond() {
+        return elapsedNanos == 0 ? 0 : ops * 1e9 / elapsedNanos;
+    }
+
+    /** Resets, lost, duplicated and wrong replies all zero. */
+    public boolean clean() {
+        return resets == 0 && lost == 0 && duplicated == 0 && wrong == 0;
+    }
+
+    /** The longest pause between two replies of any one client. */
+    public double longestGapMillis() {
+        return gaps.stream().mapToDouble(KvLoad.Gap::millis).max().orElse(0);
+    }
+
+    /**
+     * The client-observed blackout of something that happened between {@code fromMillis} and
+     * {@code toMillis} (wall clock): the longest pause of any client that overlaps that window.
+     */
+    public double blackoutMillis(long fromMillis, long toMillis) {
+        return gaps.stream().filter(g -> g.toMillis() >= fromMillis && g.fromMillis() <= toMillis)
+                .mapToDouble(KvLoad.Gap::millis).max().orElse(0);
+    }
+}
