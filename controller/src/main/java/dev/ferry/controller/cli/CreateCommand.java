@@ -6,6 +6,7 @@ import dev.ferry.proto.v1.DirtyPattern;
 import dev.ferry.proto.v1.GuestInfo;
 import dev.ferry.proto.v1.GuestSpec;
 import dev.ferry.proto.v1.IdleSpec;
+import dev.ferry.proto.v1.KvSpec;
 import dev.ferry.proto.v1.ProgramSpec;
 import java.util.List;
 import java.util.Locale;
@@ -19,7 +20,7 @@ import picocli.CommandLine.ParentCommand;
 final class CreateCommand implements Callable<Integer> {
 
     /** The programs a guest can run. */
-    enum Program { dirtier, idle }
+    enum Program { dirtier, idle, kv }
 
     /** How the dirtier picks pages. */
     enum Pattern { uniform, hotset, sequential }
@@ -58,6 +59,13 @@ final class CreateCommand implements Callable<Integer> {
     @Option(names = "--fill-random", description = "idle: fill memory with random bytes at creation.")
     private boolean fillRandom;
 
+    @Option(names = "--mac", paramLabel = "MAC", description = "The vNIC's MAC, e.g. 02:00:00:00:00:01 (default: a free one, chosen by the controller).")
+    private String mac;
+
+    @Option(names = "--disk-size", paramLabel = "SIZE", defaultValue = "0", converter = Converters.Size.class,
+            description = "Disk image size on the shared storage (default: 64m; only on hosts started with --storage).")
+    private long diskSize;
+
     @Override
     public Integer call() {
         CreateGuestRequest request = CreateGuestRequest.newBuilder().setHost(host).setSpec(spec()).build();
@@ -71,7 +79,12 @@ final class CreateCommand implements Callable<Integer> {
     }
 
     private GuestSpec spec() {
-        return GuestSpec.newBuilder().setName(name).setMemoryBytes(memory).setVcpus(vcpus).setProgram(programSpec()).build();
+        GuestSpec.Builder spec = GuestSpec.newBuilder().setName(name).setMemoryBytes(memory).setVcpus(vcpus)
+                .setProgram(programSpec()).setDiskBytes(diskSize);
+        if (mac != null) {
+            spec.setMac(mac);
+        }
+        return spec.build();
     }
 
     private ProgramSpec programSpec() {
@@ -80,6 +93,7 @@ final class CreateCommand implements Callable<Integer> {
                     .setPattern(DirtyPattern.valueOf(pattern.name().toUpperCase(Locale.ROOT)))
                     .setWorkingSetBytes(workingSet)).build();
             case idle -> ProgramSpec.newBuilder().setIdle(IdleSpec.newBuilder().setFillRandom(fillRandom)).build();
+            case kv -> ProgramSpec.newBuilder().setKv(KvSpec.getDefaultInstance()).build();
         };
     }
 }

@@ -21,6 +21,8 @@ public final class ExitCodes {
     public static final int UNVERIFIED = 5;
     /** The controller lost contact with the source agent: the outcome is unknown. */
     public static final int UNKNOWN = 6;
+    /** kv: the key is not there (or the guest failed the call); kv-load: resets, lost, duplicated or wrong replies. */
+    public static final int KV_PROBLEM = 7;
 
     static final String HELP = """
             Exit codes:
@@ -30,7 +32,8 @@ public final class ExitCodes {
               3  the migration was fenced; the guest is paused and needs an operator
               4  the controller is unreachable or rejected the request
               5  the migration completed but memory was NOT verified
-              6  the controller lost contact with the source agent; the outcome is unknown""";
+              6  the controller lost contact with the source agent; the outcome is unknown
+              7  kv: key not found or the call failed; kv-load: resets, lost, duplicated or wrong replies""";
 
     private ExitCodes() {
     }

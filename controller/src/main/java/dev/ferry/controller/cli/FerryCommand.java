@@ -18,7 +18,8 @@ import picocli.CommandLine.ScopeType;
         description = "Drive a Ferry cluster: hosts, guests and live migrations.",
         footer = {"", ExitCodes.HELP},
         subcommands = {HostsCommand.class, GuestsCommand.class, CreateCommand.class, DestroyCommand.class,
-            MigrateCommand.class, WatchCommand.class, CancelCommand.class, MigrationsCommand.class})
+            MigrateCommand.class, WatchCommand.class, CancelCommand.class, MigrationsCommand.class,
+            KvCommand.class, KvLoadCommand.class})
 final class FerryCommand {
 
     static final String DEFAULT_CONTROLLER = "127.0.0.1:7700";

@@ -14,9 +14,11 @@ final class GuestTable {
     }
 
     static void print(PrintStream out, List<GuestInfo> guests) {
-        Table table = new Table("NAME", "HOST", "STATE", "MEMORY", "PROGRAM", "VCPUS");
+        Table table = new Table("NAME", "HOST", "STATE", "MEMORY", "PROGRAM", "VCPUS", "MAC", "DISK");
         guests.forEach(g -> table.row(g.getSpec().getName(), g.getHost(), state(g), Units.formatSize(g.getSpec().getMemoryBytes(), 1),
-                program(g.getSpec().getProgram()), Math.max(1, g.getSpec().getVcpus())));
+                program(g.getSpec().getProgram()), Math.max(1, g.getSpec().getVcpus()),
+                g.getSpec().getMac().isEmpty() ? "-" : g.getSpec().getMac(),
+                g.getSpec().hasDisk() ? g.getSpec().getDisk().getImage() : "-"));
         table.print(out);
     }
 
@@ -28,6 +30,7 @@ final class GuestTable {
         return switch (program.getProgramCase()) {
             case DIRTIER -> dirtier(program.getDirtier());
             case IDLE -> program.getIdle().getFillRandom() ? "idle(random)" : "idle";
+            case KV -> "kv";
             case PROGRAM_NOT_SET -> "-";
         };
     }

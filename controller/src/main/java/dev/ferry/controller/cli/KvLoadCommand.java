@@ -1,0 +1,86 @@
+package dev.ferry.controller.cli;
+
+import dev.ferry.common.config.HostPort;
+import dev.ferry.controller.kv.KvLoad;
+import dev.ferry.controller.kv.KvLoadReports;
+import dev.ferry.controller.kv.KvLoadResult;
+import dev.ferry.proto.v1.KvLoadReport;
+import dev.ferry.proto.v1.ListMigrationsRequest;
+import dev.ferry.proto.v1.MigrationBlackout;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+@Command(name = "kv-load", description = {"Load a kv guest from several connections and check every reply.",
+    "Reports ops/s, resets, lost / duplicated / wrong replies, and for each migration of the guest during the run",
+    "the longest pause between replies any client saw (the client-observed blackout)."})
+final class KvLoadCommand implements Callable<Integer> {
+
+    @ParentCommand
+    private FerryCommand ferry;
+
+    @Parameters(index = "0", paramLabel = "GUEST", description = "The kv guest (name or MAC).")
+    private String guest;
+
+    @Option(names = "--clients", defaultValue = "8", description = "Connections, each with its own keys (default: ${DEFAULT-VALUE}).")
+    private int clients;
+
+    @Option(names = "--duration", defaultValue = "30s", converter = Converters.Time.class,
+            description = "How long to run, e.g. 30s, 2m (default: ${DEFAULT-VALUE}).")
+    private Duration duration;
+
+    @Option(names = "--via", split = ",", paramLabel = "HOST",
+            description = "Hosts whose switch ports the clients attach to, round robin (default: every healthy host).")
+    private List<String> via = List.of();
+
+    @Option(names = "--keys", defaultValue = "64", description = "Keys per client (default: ${DEFAULT-VALUE}).")
+    private int keys;
+
+    @Option(names = "--value-size", defaultValue = "128", description = "Largest value in bytes, 1-1024 (default: ${DEFAULT-VALUE}).")
+    private int valueSize;
+
+    @Override
+    public Integer call() throws Exception {
+        List<HostPort> ingress = SwitchPorts.resolve(ferry, guest, via, true);
+        KvLoad.Options options = new KvLoad.Options(guest, ingress, clients, duration, keys, valueSize, 42,
+                Duration.ofMillis(500), Duration.ofSeconds(10));
+        long start = System.currentTimeMillis();
+        KvLoadResult result = KvLoad.start(options).await();
+        long end = System.currentTimeMillis();
+        var migrations = ferry.call(stub -> FerryCommand.unary(stub).listMigrations(ListMigrationsRequest.getDefaultInstance()))
+                .getMigrationsList();
+        KvLoadReport report = KvLoadReports.of(guest, clients, result, start, end, migrations);
+        if (ferry.json()) {
+            Json.print(ferry.out(), report);
+        } else {
+            print(report);
+        }
+        return result.clean() ? ExitCodes.OK : ExitCodes.KV_PROBLEM;
+    }
+
+    private void print(KvLoadReport r) {
+        var out = ferry.out();
+        out.printf(Locale.ROOT, "%s: %d clients, %.1f s, %d ops (%.0f ops/s)%n", r.getGuest(), r.getClients(), r.getSeconds(),
+                r.getOps(), r.getOpsPerSecond());
+        out.printf(Locale.ROOT, "resets %d, lost %d, duplicated %d, wrong %d; %d notices, %d retransmissions; %d keys verified%n",
+                r.getResets(), r.getLost(), r.getDuplicated(), r.getWrong(), r.getNotices(), r.getRetransmits(), r.getVerifiedKeys());
+        out.printf(Locale.ROOT, "longest pause between replies: %.1f ms%n", r.getLongestGapMs());
+        if (r.getMigrationsCount() > 0) {
+            Table table = new Table("MIGRATION", "FROM", "TO", "STATUS", "DOWNTIME", "BLACKOUT");
+            for (MigrationBlackout m : r.getMigrationsList()) {
+                table.row(m.getMigrationId(), m.getSourceHost(), m.getDestinationHost(),
+                        m.getStatus().name().toLowerCase(Locale.ROOT), Units.formatMillis(m.getDowntimeMicros()),
+                        String.format(Locale.ROOT, "%.1f ms", m.getBlackoutMs()));
+            }
+            table.print(out);
+            out.printf(Locale.ROOT, "client-observed blackout over %d migrations: p50 %.1f ms, p99 %.1f ms, max %.1f ms%n",
+                    r.getMigrationsCount(), r.getBlackoutMs().getP50(), r.getBlackoutMs().getP99(), r.getBlackoutMs().getMax());
+        }
+        r.getProblemsList().forEach(p -> out.println("problem: " + p));
+    }
+}

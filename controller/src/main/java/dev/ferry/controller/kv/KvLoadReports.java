@@ -1,0 +1,55 @@
+package dev.ferry.controller.kv;
+
+import dev.ferry.proto.v1.KvLoadReport;
+import dev.ferry.proto.v1.MigrationBlackout;
+import dev.ferry.proto.v1.MigrationProgress;
+import dev.ferry.proto.v1.Percentiles;
+import java.util.Arrays;
+import java.util.List;
+
+/** A load run matched with the migrations that happened during it: what the clients saw of each. */
+public final class KvLoadReports {
+    private KvLoadReports() {}
+
+    /**
+     * {@code migrations} may include others; only this guest's that started before the load
+     * ended and ended after it started are kept.
+     */
+    public static KvLoadReport of(String guest, int clients, KvLoadResult result, long loadStartMillis,
+                                  long loadEndMillis, List<MigrationProgress> migrations) {
+        KvLoadReport.Builder report = KvLoadReport.newBuilder().setGuest(guest).setClients(clients)
+                .setSeconds(result.elapsedNanos() / 1e9).setOps(result.ops()).setOpsPerSecond(result.opsPerSecond())
+                .setResets(result.resets()).setLost(result.lost()).setDuplicated(result.duplicated())
+                .setWrong(result.wrong()).setNotices(result.notices()).setRetransmits(result.retransmits())
+                .setVerifiedKeys(result.verifiedKeys()).setLongestGapMs(result.longestGapMillis())
+                .addAllProblems(result.problems());
+        for (MigrationProgress m : migrations) {
+            long from = m.getStartedUnixMillis();
+            long to = from + m.getTotalMicros() / 1000;
+            if (!m.getGuest().equals(guest) || from > loadEndMillis || to < loadStartMillis || from == 0) {
+                continue;
+            }
+            report.addMigrations(MigrationBlackout.newBuilder().setMigrationId(m.getMigrationId())
+                    .setSourceHost(m.getSourceHost()).setDestinationHost(m.getDestinationHost()).setStatus(m.getStatus())
+                    .setDowntimeMicros(m.getDowntimeMicros()).setBlackoutMs(result.blackoutMillis(from, to)));
+        }
+        report.setBlackoutMs(percentiles(report.getMigrationsList().stream().mapToDouble(MigrationBlackout::getBlackoutMs).toArray()));
+        return report.build();
+    }
+
+    /** Nearest-rank percentiles; all zero for no samples. */
+    public static Percentiles percentiles(double[] samples) {
+        if (samples.length == 0) {
+            return Percentiles.getDefaultInstance();
+        }
+        double[] sorted = samples.clone();
+        Arrays.sort(sorted);
+        return Percentiles.newBuilder().setP50(rank(sorted, 0.50)).setP99(rank(sorted, 0.99))
+                .setMax(sorted[sorted.length - 1]).build();
+    }
+
+    private static double rank(double[] sorted, double p) {
+        int index = (int) Math.ceil(p * sorted.length) - 1;
+        return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
+    }
+}
