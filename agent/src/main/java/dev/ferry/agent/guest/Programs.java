@@ -12,6 +12,8 @@ final class Programs {
         return switch (spec.getProgramCase()) {
             case DIRTIER -> Dirtier.of(spec.getDirtier(), memoryBytes);
             case IDLE -> new Idle();
+            case KV -> throw new IllegalArgumentException(
+                    "the kv program is not available on this agent yet; choose one of: " + CHOICES);
             case PROGRAM_NOT_SET -> throw new IllegalArgumentException(
                     "guest program is not set (or unknown to this agent); choose one of: " + CHOICES);
         };
