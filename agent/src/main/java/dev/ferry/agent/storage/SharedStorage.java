@@ -1,0 +1,146 @@
+package dev.ferry.agent.storage;
+
+import dev.ferry.proto.v1.DiskSpec;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The shared mount (NFS in production) that holds every guest's disk image, as this agent
+ * sees it. Images live in {@code disks/} and are named by a {@link DiskSpec} relative to the
+ * mount, so every agent, whatever its mount point, finds the same file.
+ */
+public final class SharedStorage {
+    private static final Logger log = LoggerFactory.getLogger(SharedStorage.class);
+    private static final String DISKS = "disks";
+    private static final String USE_STORAGE = "start the agent with --storage DIR pointing at the shared mount";
+
+    private final Path root;
+    private final ImagePreflight preflight;
+
+    /** @throws IllegalArgumentException if {@code root} is not a writable directory */
+    public SharedStorage(Path root) {
+        this.root = root.toAbsolutePath().normalize();
+        if (!Files.isDirectory(this.root)) {
+            String what = Files.exists(this.root) ? " is not a directory" : " does not exist";
+            throw new IllegalArgumentException("shared storage " + this.root + what + ": " + USE_STORAGE);
+        }
+        if (!Files.isWritable(this.root)) {
+            throw new IllegalArgumentException("shared storage " + this.root + " is not writable by the agent:"
+                    + " give the agent's user write access, or " + USE_STORAGE);
+        }
+        try {
+            this.preflight = new ImagePreflight(this.root, this.root.toRealPath());
+        } catch (IOException e) {
+            throw new IllegalArgumentException("shared storage " + this.root + " cannot be resolved (" + e + "): "
+                    + USE_STORAGE, e);
+        }
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    /**
+     * Creates a sparse image of {@code sizeBytes} data bytes for a new guest and returns it
+     * open and locked by this host.
+     */
+    public DiskImage create(String guestName, long sizeBytes) throws IOException {
+        checkSize(sizeBytes);
+        checkName(guestName);
+        UUID id = UUID.randomUUID();
+        Path file = root.resolve(DISKS).resolve(guestName + "-" + id.toString().substring(0, 8) + ".img");
+        Files.createDirectories(file.getParent());
+        writeNewImage(file, new ImageHeader(id, sizeBytes, Instant.now(), guestName));
+        DiskSpec spec = DiskSpec.newBuilder()
+                .setImage(DISKS + "/" + file.getFileName())
+                .setImageId(id.toString())
+                .setSizeBytes(sizeBytes)
+                .build();
+        DiskImage image = new DiskImage(spec, file, ImageChannels.open(file));
+        try {
+            image.acquire();
+        } catch (IOException e) {
+            image.close();
+            throw e;
+        }
+        log.info("disk image {} created for guest {}: {} bytes", spec.getImage(), guestName, sizeBytes);
+        return image;
+    }
+
+    private static void checkSize(long sizeBytes) {
+        if (sizeBytes <= 0 || sizeBytes % ImageHeader.SIZE != 0 || sizeBytes > Long.MAX_VALUE - ImageHeader.SIZE) {
+            throw new IllegalArgumentException("disk size must be a positive multiple of " + ImageHeader.SIZE
+                    + " bytes, got " + sizeBytes);
+        }
+    }
+
+    /** Guest names are validated by the host; this only makes sure one cannot leave {@code disks/}. */
+    private static void checkName(String guestName) {
+        if (guestName.isEmpty() || guestName.contains("/") || guestName.contains("\\")
+                || guestName.contains("..") || guestName.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException("guest name '" + guestName + "' cannot name a disk image:"
+                    + " it must not be empty or contain '/', '\\', '..' or NUL");
+        }
+    }
+
+    /**
+     * Header, sparse size, fsync. Through a {@code RandomAccessFile} because a channel cannot
+     * grow a file without writing a block; closing this descriptor is safe, nobody can hold a
+     * lock on a file that did not exist a moment ago.
+     */
+    private static void writeNewImage(Path file, ImageHeader header) throws IOException {
+        Files.createFile(file);
+        try (RandomAccessFile out = new RandomAccessFile(file.toFile(), "rw")) {
+            out.setLength(ImageHeader.SIZE + header.dataSize());
+            out.write(header.encode().array());
+            out.getFD().sync();
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(file);
+            throw e;
+        }
+    }
+
+    /**
+     * The preflight: throws unless this host sees the very image {@code spec} names (inside
+     * the mount, a Ferry image, same id, same size). The message says what to do.
+     */
+    public void check(DiskSpec spec) throws StorageMismatchException {
+        preflight.check(spec);
+    }
+
+    /** Checks {@code spec}, then opens its image without taking the lock. */
+    public DiskImage open(DiskSpec spec) throws IOException {
+        check(spec);
+        Path file = preflight.resolve(spec);
+        return new DiskImage(spec, file, ImageChannels.open(file));
+    }
+
+    /**
+     * Deletes the image {@code spec} names; a no-op if it is gone. Refuses a file that is not
+     * that image (preflight) and an image whose lock someone holds ({@link DiskLockedException}),
+     * so a disk in use by a running guest, here or on another host, is never deleted.
+     */
+    public void delete(DiskSpec spec) throws IOException {
+        Path file = preflight.resolve(spec);
+        if (!Files.exists(file)) {
+            log.info("disk image {}: already deleted", spec.getImage());
+            return;
+        }
+        try (DiskImage image = open(spec)) {
+            image.acquire();
+            Files.delete(file);
+        }
+        log.info("disk image {} deleted", spec.getImage());
+    }
+
+    @Override
+    public String toString() {
+        return "SharedStorage[" + root + "]";
+    }
+}
