@@ -122,7 +122,7 @@ public final class HostOperations implements AutoCloseable {
             throw new UncheckedIOException("cannot create the disk of guest " + checked.getName() + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
             if (disk != null) {
-                disk.close();
+                disk.closeQuietly();
                 deleteQuietly(disk.spec());
             }
             throw e;
@@ -170,7 +170,7 @@ public final class HostOperations implements AutoCloseable {
         vswitch.unplug(hosted.nic().mac());
         hosted.guest().close();
         if (hosted.disk() != null) {
-            hosted.disk().close();
+            hosted.disk().closeQuietly();
             deleteQuietly(hosted.disk().spec());
         }
         log.info("guest {} destroyed", name);
@@ -224,10 +224,14 @@ public final class HostOperations implements AutoCloseable {
             return;
         }
         if (storage == null) {
-            throw new StorageMismatchException("host " + hostName + " has no shared storage, and guest " + spec.getName()
+            throw new IllegalStateException("host " + hostName + " has no shared storage, and guest " + spec.getName()
                     + "'s disk " + spec.getDisk().getImage() + " lives on it: start this agent with --storage DIR");
         }
-        storage.check(spec.getDisk());
+        try {
+            storage.check(spec.getDisk());
+        } catch (StorageMismatchException e) {
+            throw new IllegalStateException("host " + hostName + " refuses guest " + spec.getName() + ": " + e.getMessage(), e);
+        }
     }
 
     private IncomingMigration reserveIncoming(String migrationId, GuestSpec spec) {
@@ -244,7 +248,7 @@ public final class HostOperations implements AutoCloseable {
         } catch (RuntimeException e) {
             memory.close();
             if (disk != null) {
-                disk.close();
+                disk.closeQuietly();
             }
             throw e;
         }
@@ -324,7 +328,7 @@ public final class HostOperations implements AutoCloseable {
         guests.remove(hosted);
         hosted.guest().close();
         if (hosted.disk() != null) {
-            hosted.disk().close();
+            hosted.disk().closeQuietly();
         }
     }
 
@@ -386,7 +390,7 @@ public final class HostOperations implements AutoCloseable {
             try {
                 hosted.guest().close();
                 if (hosted.disk() != null) {
-                    hosted.disk().close();  // releases the lock after a flush; the image stays for a restart
+                    hosted.disk().closeQuietly();  // releases the lock after a flush; the image stays for a restart
                 }
             } catch (RuntimeException e) {
                 log.warn("guest {}: close failed; continuing", hosted.name(), e);

@@ -59,7 +59,7 @@ public final class StandbyGuest implements IncomingGuest {
     public void discard() {
         guest.close();
         if (disk != null) {
-            disk.close();
+            disk.closeQuietly();
         }
     }
 }

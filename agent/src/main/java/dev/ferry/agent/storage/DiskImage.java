@@ -192,6 +192,18 @@ public final class DiskImage implements Disk, AutoCloseable {
         channel.force(true);
     }
 
+    /**
+     * {@link #close()} for shutdown and clean-up paths that must go on: a failure (the final
+     * fsync) is logged, and the lock is still given up with the file.
+     */
+    public void closeQuietly() {
+        try {
+            close();
+        } catch (IOException e) {
+            log.warn("disk image {}: close failed: {}", spec.getImage(), e.getMessage());
+        }
+    }
+
     /** Releases the lock if held (flushing first), then lets go of the file; idempotent. */
     @Override
     public void close() throws IOException {

@@ -20,7 +20,7 @@ class ValidationTest {
     @Timeout(5)
     void unsetProgramListsTheChoices() {
         var e = assertThrows(IllegalArgumentException.class,
-                () -> Programs.create(ProgramSpec.getDefaultInstance(), MIB));
+                () -> Programs.create(ProgramSpec.getDefaultInstance(), MIB, GuestDevices.NONE));
         assertTrue(e.getMessage().contains("dirtier, idle"), e.getMessage());
     }
 
@@ -45,7 +45,7 @@ class ValidationTest {
     void unknownPatternIsRejected() {
         ProgramSpec program = ProgramSpec.newBuilder()
                 .setDirtier(DirtierSpec.newBuilder().setPatternValue(42)).build();
-        var e = assertThrows(IllegalArgumentException.class, () -> Programs.create(program, MIB));
+        var e = assertThrows(IllegalArgumentException.class, () -> Programs.create(program, MIB, GuestDevices.NONE));
         assertTrue(e.getMessage().contains("UNIFORM, HOTSET, SEQUENTIAL"), e.getMessage());
     }
 

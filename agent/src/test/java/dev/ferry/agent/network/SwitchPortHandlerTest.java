@@ -55,13 +55,25 @@ class SwitchPortHandlerTest {
             channel.runPendingTasks();
             ByteBuf out = channel.readOutbound();
             if (out != null) {
+                // the length prefix may come as a buffer of its own, ahead of the body
+                ByteBuf all = Unpooled.buffer();
                 try {
-                    out.skipBytes(4);
-                    byte[] body = new byte[out.readableBytes()];
-                    out.readBytes(body);
+                    all.writeBytes(out);
+                    out.release();
+                    int length = all.readInt();
+                    while (all.readableBytes() < length) {
+                        ByteBuf more = channel.readOutbound();
+                        if (more == null) {
+                            throw new AssertionError("message body of " + length + " bytes missing");
+                        }
+                        all.writeBytes(more);
+                        more.release();
+                    }
+                    byte[] body = new byte[length];
+                    all.readBytes(body);
                     return SwitchMessage.parseFrom(body);
                 } finally {
-                    out.release();
+                    all.release();
                 }
             }
             Thread.sleep(10);
