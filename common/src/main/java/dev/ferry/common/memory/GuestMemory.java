@@ -112,6 +112,20 @@ public final class GuestMemory implements AutoCloseable {
         dirty.markBytes(offset, Long.BYTES);  // an unaligned long may straddle two pages
     }
 
+    /**
+     * A tracked guest write of {@code src[from, from + length)} at {@code offset}: stores, then
+     * marks every page the range touches (a range may straddle pages).
+     */
+    public void write(long offset, byte[] src, int from, int length) {
+        MemorySegment.copy(src, from, segment, ValueLayout.JAVA_BYTE, offset, length);
+        dirty.markBytes(offset, length);
+    }
+
+    /** Reads {@code length} bytes at {@code offset} into {@code dst[to, to + length)}. Reads never mark. */
+    public void read(long offset, byte[] dst, int to, int length) {
+        MemorySegment.copy(segment, ValueLayout.JAVA_BYTE, offset, dst, to, length);
+    }
+
     /** A tracked guest write of a whole page, every long set to {@code seed + i * step}. */
     public void fillPage(int page, long seed, long step) {
         long base = (long) page << PAGE_SHIFT;

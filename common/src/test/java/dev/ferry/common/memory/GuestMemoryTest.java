@@ -1,11 +1,13 @@
 package dev.ferry.common.memory;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 class GuestMemoryTest {
@@ -93,6 +95,53 @@ class GuestMemoryTest {
             assertTrue(memory.dirtyBitmap().isDirty(0));
             assertFalse(ZeroPages.isZero(memory.segment(), GuestMemory.PAGE_SIZE), "the write reached page 1");
             assertTrue(memory.dirtyBitmap().isDirty(1), "page 1 changed but is not dirty");
+        }
+    }
+
+    @Test
+    void writeStoresBytesAndMarksOnlyTheirPage() {
+        try (GuestMemory memory = GuestMemory.allocate(4L * GuestMemory.PAGE_SIZE)) {
+            byte[] src = {9, 1, 2, 3, 9};
+            memory.write(2L * GuestMemory.PAGE_SIZE + 100, src, 1, 3);
+            byte[] back = new byte[5];
+            memory.read(2L * GuestMemory.PAGE_SIZE + 99, back, 0, 5);
+            assertArrayEquals(new byte[] {0, 1, 2, 3, 0}, back, "only src[1, 4) lands, at the offset");
+            assertTrue(memory.dirtyBitmap().isDirty(2));
+            assertEquals(1, memory.dirtyBitmap().dirtyPages());
+        }
+    }
+
+    /** Like an unaligned long, a byte range may straddle pages; every page it changes must be marked. */
+    @Test
+    void writeAcrossPageBoundaryMarksBothPages() {
+        try (GuestMemory memory = GuestMemory.allocate(4L * GuestMemory.PAGE_SIZE)) {
+            byte[] src = new byte[100];
+            Arrays.fill(src, (byte) 7);
+            memory.write(2L * GuestMemory.PAGE_SIZE - 50, src, 0, src.length);
+            assertTrue(memory.dirtyBitmap().isDirty(1));
+            assertTrue(memory.dirtyBitmap().isDirty(2), "page 2 changed but is not dirty");
+            assertEquals(2, memory.dirtyBitmap().dirtyPages());
+            byte[] back = new byte[100];
+            memory.read(2L * GuestMemory.PAGE_SIZE - 50, back, 0, back.length);
+            assertArrayEquals(src, back);
+        }
+    }
+
+    @Test
+    void readDoesNotMarkAndEmptyWriteMarksNothing() {
+        try (GuestMemory memory = GuestMemory.allocate(4L * GuestMemory.PAGE_SIZE)) {
+            memory.read(0, new byte[64], 0, 64);
+            memory.write(GuestMemory.PAGE_SIZE, new byte[8], 0, 0);
+            assertEquals(0, memory.dirtyBitmap().dirtyPages());
+        }
+    }
+
+    @Test
+    void bulkAccessOutsideTheRegionIsRefused() {
+        try (GuestMemory memory = GuestMemory.allocate(GuestMemory.PAGE_SIZE)) {
+            assertThrows(IndexOutOfBoundsException.class, () -> memory.write(GuestMemory.PAGE_SIZE - 4, new byte[8], 0, 8));
+            assertThrows(IndexOutOfBoundsException.class, () -> memory.read(GuestMemory.PAGE_SIZE - 4, new byte[8], 0, 8));
+            assertEquals(0, memory.dirtyBitmap().dirtyPages(), "a refused write marks nothing");
         }
     }
 }

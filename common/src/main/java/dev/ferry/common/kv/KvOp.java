@@ -1,0 +1,29 @@
+package dev.ferry.common.kv;
+
+/** What a CALL asks of the store; {@link #NONE} is the op byte of OPEN and CLOSE. */
+public enum KvOp {
+    NONE(0),
+    GET(1),
+    PUT(2),
+    DEL(3);
+
+    private final int code;
+
+    KvOp(int code) {
+        this.code = code;
+    }
+
+    public int code() {
+        return code;
+    }
+
+    public static KvOp of(int code) {
+        for (KvOp op : values()) {
+            if (op.code == code) {
+                return op;
+            }
+        }
+        throw new IllegalArgumentException(
+                "unknown kv op " + code + " (expected 1 GET, 2 PUT or 3 DEL; 0 in OPEN and CLOSE)");
+    }
+}
