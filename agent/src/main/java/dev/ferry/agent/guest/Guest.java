@@ -132,7 +132,7 @@ public final class Guest implements AutoCloseable {
      */
     public static GuestSpec checkSpec(GuestSpec spec) {
         GuestSpec normalized = normalize(spec);
-        Programs.create(normalized.getProgram(), normalized.getMemoryBytes(), GuestDevices.NONE);
+        Programs.check(normalized.getProgram(), normalized.getMemoryBytes());
         return normalized;
     }
 
@@ -142,6 +142,9 @@ public final class Guest implements AutoCloseable {
         if (spec.getVcpus() < 0 || spec.getVcpus() > MAX_VCPUS) {
             throw new IllegalArgumentException("guest vcpus must be between 0 (= 1) and " + MAX_VCPUS
                     + ", got " + spec.getVcpus());
+        }
+        if (spec.getProgram().hasKv() && spec.getVcpus() > 1) {
+            throw new IllegalArgumentException("program kv serves its clients from one vCPU; use --vcpus 1");
         }
         return spec.toBuilder().setVcpus(Math.max(1, spec.getVcpus())).build();
     }

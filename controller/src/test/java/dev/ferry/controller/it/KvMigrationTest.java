@@ -192,7 +192,14 @@ class KvMigrationTest {
         assertTrue(Files.exists(image), "the disk stayed on the shared storage: " + image);
         Map<String, byte[]> log;
         try (DiskImage disk = new SharedStorage(storage).open(info.getSpec().getDisk())) {
-            log = KvLog.replayAsStrings(disk);
+            log = new java.util.HashMap<>();
+            for (var entry : KvLog.contents(disk).entrySet()) {
+                byte[] key = new byte[entry.getKey().remaining()];
+                byte[] value = new byte[entry.getValue().remaining()];
+                entry.getKey().duplicate().get(key);
+                entry.getValue().duplicate().get(value);
+                log.put(new String(key, StandardCharsets.UTF_8), value);
+            }
         }
         for (var entry : acknowledged.entrySet()) {
             byte[] logged = log.get(entry.getKey());
