@@ -2,6 +2,7 @@ package dev.ferry.bench;
 
 import dev.ferry.proto.v1.AgentDestroyGuestRequest;
 import dev.ferry.proto.v1.AgentWatchMigrationRequest;
+import dev.ferry.proto.v1.AgentDescribeGuestRequest;
 import dev.ferry.proto.v1.GuestSpec;
 import dev.ferry.proto.v1.MigrateOutRequest;
 import dev.ferry.proto.v1.MigrationOptions;
@@ -18,7 +19,10 @@ final class Migrations {
     private Migrations() {}
 
     /** Prepares on {@code to}, migrates out of {@code from}, follows to the end; returns the final progress. */
-    static MigrationProgress run(AgentProcess from, AgentProcess to, GuestSpec spec, MigrationOptions options) {
+    static MigrationProgress run(AgentProcess from, AgentProcess to, GuestSpec requested, MigrationOptions options) {
+        // as the source runs it: with the MAC (and disk) its agent chose
+        GuestSpec spec = from.stub().describeGuest(AgentDescribeGuestRequest.newBuilder().setName(requested.getName()).build())
+                .getSpec();
         String id = "bench-" + ProcessHandle.current().pid() + "-" + IDS.incrementAndGet();
         PrepareIncomingResponse prepared = to.stub().prepareIncoming(PrepareIncomingRequest.newBuilder()
                 .setMigrationId(id).setSpec(spec).setSourceHost(from.name()).build());

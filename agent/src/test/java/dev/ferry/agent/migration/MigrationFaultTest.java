@@ -188,7 +188,8 @@ class MigrationFaultTest {
 
     private PrepareIncomingResponse prepare(String id, GuestSpec spec) {
         return agents.stub(1).prepareIncoming(PrepareIncomingRequest.newBuilder().setMigrationId(id)
-                .setSpec(spec).setSourceHost("host-a").build());
+                .setSpec(spec.getMac().isEmpty() ? spec.toBuilder().setMac("02:00:00:00:00:99").build() : spec)
+                .setSourceHost("host-a").build());
     }
 
     private void awaitNoReservation() {

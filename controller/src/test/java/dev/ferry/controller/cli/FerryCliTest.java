@@ -89,8 +89,12 @@ class FerryCliTest {
         assertEquals(DirtyPattern.HOTSET, spec.getProgram().getDirtier().getPattern());
 
         Result guests = run("guests");
-        assertEquals("NAME  HOST    STATE    MEMORY   PROGRAM                       VCPUS", guests.lines().getFirst());
-        assertEquals("demo  host-a  running  1.0 GiB  dirtier(100.0 MiB/s, hotset)  1", guests.lines().get(1));
+        assertEquals("NAME  HOST    STATE    MEMORY   PROGRAM                       VCPUS  MAC", guests.lines().getFirst()
+                .substring(0, 72));
+        String row = guests.lines().get(1);
+        assertTrue(row.startsWith("demo  host-a  running  1.0 GiB  dirtier(100.0 MiB/s, hotset)  1      "), row);
+        assertTrue(row.contains(spec.getMac()), "the MAC the controller gave it: " + row);
+        assertTrue(spec.getMac().startsWith("02:"), "a locally administered MAC: " + spec.getMac());
     }
 
     @Test

@@ -47,7 +47,7 @@ class SeparateProcessesTest {
 
     private Daemon agent(String name) throws Exception {
         return Daemon.start(name, dir, "dev.ferry.agent.AgentMain", "--name", name, "--listen", "127.0.0.1:0",
-                "--data-listen", "127.0.0.1:0", "--controller", controller, "--memory-capacity", "2g", "--heartbeat", "200");
+                "--data-listen", "127.0.0.1:0", "--net-listen", "127.0.0.1:0", "--controller", controller, "--memory-capacity", "2g", "--heartbeat", "200");
     }
 
     private Daemon started(Daemon daemon) {
