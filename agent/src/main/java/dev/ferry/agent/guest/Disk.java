@@ -18,7 +18,7 @@ public interface Disk {
     /** Reads up to {@code into.remaining()} bytes at {@code offset}; returns how many (fewer only at the end). */
     int read(long offset, ByteBuffer into) throws IOException;
 
-    /** Forces every write so far to stable storage (fsync). */
+    /** Forces every write so far to stable storage (fdatasync: the data, and what reading it back needs). */
     void flush() throws IOException;
 
     /** A write attempted by a host that does not hold the image's lock. */

@@ -5,6 +5,7 @@ import dev.ferry.agent.network.VirtualSwitch;
 import dev.ferry.agent.storage.DiskImage;
 import dev.ferry.proto.v1.VnicState;
 import java.io.IOException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -30,7 +31,7 @@ final class HostedDevices implements SourceDevices {
     }
 
     @Override
-    public VnicState detach() throws IOException {
+    public Detached detach() throws IOException {
         VnicState state;
         try {
             state = vswitch.freeze(hosted.nic().mac()).get(FREEZE_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
@@ -41,10 +42,21 @@ final class HostedDevices implements SourceDevices {
             throw new IOException("cannot freeze the vNIC of " + hosted.name() + ": " + e.getMessage(), e);
         }
         DiskImage disk = hosted.disk();
-        if (disk != null) {
-            disk.release();  // flushes first: the destination must read what this host wrote
+        CompletableFuture<Void> released = new CompletableFuture<>();
+        if (disk == null) {
+            released.complete(null);
+        } else {
+            // an fsync takes milliseconds: it overlaps the last round instead of adding to the downtime
+            Thread.ofPlatform().daemon().name("release-" + hosted.name()).start(() -> {
+                try {
+                    disk.release();  // flushes first: the destination must read what this host wrote
+                    released.complete(null);
+                } catch (IOException | RuntimeException e) {
+                    released.completeExceptionally(e);
+                }
+            });
         }
-        return state;
+        return new Detached(state, released);
     }
 
     @Override

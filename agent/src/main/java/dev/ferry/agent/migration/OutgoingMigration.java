@@ -11,7 +11,6 @@ import dev.ferry.common.wire.PageStreamFormat;
 import dev.ferry.proto.v1.Commit;
 import dev.ferry.proto.v1.Control;
 import dev.ferry.proto.v1.DeviceState;
-import dev.ferry.proto.v1.VnicState;
 import dev.ferry.proto.v1.GuestState;
 import dev.ferry.proto.v1.Hello;
 import dev.ferry.proto.v1.MigrationStatus;
@@ -52,6 +51,7 @@ public final class OutgoingMigration implements Runnable {
     private final ParallelRounds rounds;
     private volatile boolean cancelled;
     private boolean paused;
+    private SourceDevices.Detached detached;
 
     public OutgoingMigration(MigrationTarget target, HostedGuest hosted, MigrationSettings settings,
                              MigrationTimeouts timeouts, PageStreamTransport transport, SourceDevices devices,
@@ -191,16 +191,28 @@ public final class OutgoingMigration implements Runnable {
         guest.pause(timeouts.pause());
         stats.paused();
         long pausedAt = System.nanoTime();
-        VnicState vnic = devices.detach();
+        detached = devices.detach();
         runRound(stats.rounds(), MigrationStatus.STOP_AND_COPY);
         long copied = System.nanoTime();
         senders.getFirst().peer().write(Control.newBuilder().setDeviceState(DeviceState.newBuilder()
                 .setSpec(guest.spec()).addAllVcpuState(guest.cpuStates().stream().map(com.google.protobuf.ByteString::copyFrom).toList())
                 .setMemoryDigest(sent.value()).setPagesTotal(sum(senders, ChannelSender::pagesTotal))
-                .setVnic(vnic)).build());
+                .setVnic(detached.vnic())).build());
         expect(senders.getFirst().peer().receive(timeouts.ready()), Control.BodyCase.READY);
+        awaitDiskReleased();
         log.info("migration {}: downtime so far: pause {} us, last round queued {} us, then READY {} us", id(),
                 (pausedAt - start) / 1000, (copied - pausedAt) / 1000, (System.nanoTime() - copied) / 1000);
+    }
+
+    /** The destination takes the disk lock at COMMIT: this host's flush and release must be done by then. */
+    private void awaitDiskReleased() throws IOException, InterruptedException {
+        try {
+            detached.diskReleased().get(timeouts.ready().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IOException("cannot flush and release the disk: " + e.getCause().getMessage(), e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IOException("the disk flush did not finish within " + timeouts.ready().toMillis() + " ms", e);
+        }
     }
 
     private void commit() {

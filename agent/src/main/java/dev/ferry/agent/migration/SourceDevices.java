@@ -2,6 +2,7 @@ package dev.ferry.agent.migration;
 
 import dev.ferry.proto.v1.VnicState;
 import java.io.IOException;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * What an outgoing migration does to the guest's devices, besides its memory: the disk
@@ -13,10 +14,14 @@ public interface SourceDevices {
     void prepare() throws IOException;
 
     /**
-     * The guest is paused: flush the disk and release its lock, freeze the vNIC; the
-     * returned state goes with the device state.
+     * The guest is paused: freeze the vNIC (its state goes with the device state) and start
+     * flushing the disk and releasing its lock. The flush runs while the last pages travel;
+     * it must have completed before COMMIT, when the destination may take the lock.
      */
-    VnicState detach() throws IOException;
+    Detached detach() throws IOException;
+
+    /** The vNIC's state at pause time, and the disk's release, in progress. */
+    record Detached(VnicState vnic, CompletableFuture<Void> diskReleased) {}
 
     /**
      * The migration rolled back (the guest is about to resume here): take the disk lock back
@@ -34,8 +39,8 @@ public interface SourceDevices {
         public void prepare() {}
 
         @Override
-        public VnicState detach() {
-            return VnicState.getDefaultInstance();
+        public Detached detach() {
+            return new Detached(VnicState.getDefaultInstance(), CompletableFuture.completedFuture(null));
         }
 
         @Override

@@ -37,7 +37,7 @@ public final class SwitchTransport implements AutoCloseable {
     public static SwitchTransport start(String host, InetSocketAddress listen) {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         PeerTrunks trunks = new PeerTrunks(host, group);
-        VirtualSwitch vswitch = new VirtualSwitch(host, trunks);
+        VirtualSwitch vswitch = new VirtualSwitch(host, trunks, group.next());  // the group's one loop
         try {
             Channel server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                     .childOption(ChannelOption.TCP_NODELAY, true)

@@ -114,7 +114,7 @@ public final class DiskImage implements Disk, AutoCloseable {
                 return;
             }
             if (held.isValid()) {
-                channel.force(true); // throws before unlocking: the lock stays with unflushed writes
+                channel.force(false); // data (and what reading it needs); throws before unlocking: the lock stays
                 held.release();
                 log.info("disk image {}: flushed and unlocked", spec.getImage());
             } else {
@@ -189,7 +189,7 @@ public final class DiskImage implements Disk, AutoCloseable {
     @Override
     public void flush() throws IOException {
         ensureOpen();
-        channel.force(true);
+        channel.force(false);  // fdatasync: data and what reading it back needs, not timestamps
     }
 
     /**

@@ -11,12 +11,15 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
 @Command(name = "kv-load", description = {"Load a kv guest from several connections and check every reply.",
+    "Runs for --duration, or until interrupted (Ctrl-C, SIGTERM): either way it reads every key back and reports.",
     "Reports ops/s, resets, lost / duplicated / wrong replies, and for each migration of the guest during the run",
     "the longest pause between replies any client saw (the client-observed blackout)."})
 final class KvLoadCommand implements Callable<Integer> {
@@ -50,7 +53,31 @@ final class KvLoadCommand implements Callable<Integer> {
         KvLoad.Options options = new KvLoad.Options(guest, ingress, clients, duration, keys, valueSize, 42,
                 Duration.ofMillis(500), Duration.ofSeconds(10));
         long start = System.currentTimeMillis();
-        KvLoadResult result = KvLoad.start(options).await();
+        KvLoad load = KvLoad.start(options);
+        // Ctrl-C (or SIGTERM) ends the run early but still reads back, matches migrations and reports
+        CountDownLatch reported = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            load.stop();
+            try {
+                reported.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "kv-load-stop");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            return report(load.await(), start);
+        } finally {
+            reported.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running: it returns now that the report is out
+            }
+        }
+    }
+
+    private int report(KvLoadResult result, long start) {
         long end = System.currentTimeMillis();
         var migrations = ferry.call(stub -> FerryCommand.unary(stub).listMigrations(ListMigrationsRequest.getDefaultInstance()))
                 .getMigrationsList();
