@@ -29,6 +29,7 @@ final class DaemonProcess implements AutoCloseable {
 
     static DaemonProcess start(String name, List<String> command, Path dir) throws IOException, InterruptedException {
         Path log = dir.resolve(name + ".log");
+        Files.deleteIfExists(portFile(dir, name));  // a reused work directory must not hand us an old address
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
             return new DaemonProcess(name, process, HostPort.parse(awaitPortFile(name, process, portFile(dir, name), log)));
