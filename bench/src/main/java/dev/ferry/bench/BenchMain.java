@@ -1,5 +1,7 @@
 package dev.ferry.bench;
 
+import dev.ferry.bench.scenario.KvBlackoutScenario;
+import dev.ferry.bench.scenario.Measurement;
 import dev.ferry.bench.scenario.MigrationScenario;
 import dev.ferry.bench.scenario.ReferenceScenario;
 import dev.ferry.bench.scenario.Scenario;
@@ -18,14 +20,14 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code scripts/bench}: starts two agents on loopback (each its own JVM), runs the
+ * {@code scripts/bench}: starts a controller and two agents on loopback (each its own JVM), runs the
  * scenarios with their repeats interleaved, prints a table and writes JSON. Every Ferry
  * throughput is also given as a ratio to the reference measured in the same repeat.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Ferry's end-to-end migration benchmark.")
 public final class BenchMain implements Callable<Integer> {
     static final List<String> ALL = List.of("reference", "idle-random", "idle-zero", "dirty-uniform", "dirty-hotset",
-            "tracking-overhead");
+            "tracking-overhead", "kv-blackout");
 
     @Option(names = "--scenario", description = "Run only these (repeatable): ${COMPLETION-CANDIDATES}",
             completionCandidates = Names.class)
@@ -49,10 +51,13 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--agent-jar", required = true, description = "The shaded agent jar.")
     Path agentJar;
 
+    @Option(names = "--controller-jar", required = true, description = "The shaded controller jar.")
+    Path controllerJar;
+
     @Option(names = "--bench-jar", required = true, description = "This benchmark's shaded jar (for the reference receiver).")
     Path benchJar;
 
-    @Option(names = "--work-dir", required = true, description = "Where agent logs and port files go.")
+    @Option(names = "--work-dir", required = true, description = "Where daemon logs, port files and the agents' shared storage go.")
     Path dir;
 
     static final class Names extends ArrayList<String> {
@@ -78,7 +83,7 @@ public final class BenchMain implements Callable<Integer> {
         long dirtyBytes = ByteSizes.parse(dirtySize);
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         MigrationOptions options = MigrationOptions.newBuilder().setChannels(channels).build();
-        try (BenchHosts hosts = BenchHosts.start(java, agentJar, dir);
+        try (BenchHosts hosts = BenchHosts.start(java, agentJar, controllerJar, dir);
              RawSender reference = selected.contains("reference")
                      ? new RawSender(java, benchJar, dir, idleBytes, channels, repeat) : null) {
             List<Scenario> plan = plan(selected, hosts, reference, options, idleBytes, dirtyBytes);
@@ -111,6 +116,7 @@ public final class BenchMain implements Callable<Integer> {
                             (n, i) -> GuestSpecs.dirtier(n + "-" + i, dirtyBytes, 0, 64L << 20),
                             java.time.Duration.ofSeconds(3), hosts, options);
                     case "tracking-overhead" -> new TrackingOverheadScenario();
+                    case "kv-blackout" -> new KvBlackoutScenario(hosts, options);
                     default -> throw new IllegalArgumentException(name);
                 });
             }
@@ -125,15 +131,17 @@ public final class BenchMain implements Callable<Integer> {
             Map<String, Double> reference = null;
             for (Scenario scenario : plan) {
                 System.out.printf("bench: %s, repeat %d of %d%n", scenario.name(), i, repeat);
-                Map<String, Double> metrics = new LinkedHashMap<>(scenario.runOnce());
+                Measurement measured = scenario.runOnce();
+                Map<String, Double> metrics = new LinkedHashMap<>(measured.metrics());
                 if (scenario instanceof ReferenceScenario) {
                     reference = metrics;
                 } else if (reference != null && metrics.containsKey("wire_gbps")) {
                     // bytes that really moved, against raw TCP moving bytes in the same repeat
                     metrics.put("ratio_to_reference", metrics.get("wire_gbps") / reference.get("throughput_gbps"));
                 }
-                System.out.println("bench:   " + metrics);
-                results.computeIfAbsent(scenario.name(), k -> new Samples()).addAll(metrics);
+                System.out.println("bench:   " + metrics + (measured.counts().isEmpty() ? "" : " " + measured.counts()));
+                measured.problems().forEach(problem -> System.out.println("bench:   problem: " + problem));
+                results.computeIfAbsent(scenario.name(), k -> new Samples()).add(measured.withMetrics(metrics));
             }
         }
         return results;

@@ -17,7 +17,7 @@ record Stats(double median, double min, double max) {
         return "{\"median\": " + num(median) + ", \"min\": " + num(min) + ", \"max\": " + num(max) + "}";
     }
 
-    private static String num(double value) {
+    static String num(double value) {
         return Double.isFinite(value) ? String.format(java.util.Locale.ROOT, "%.4f", value) : "null";
     }
 }

@@ -45,7 +45,7 @@ public final class MigrationScenario implements Scenario {
     }
 
     @Override
-    public Map<String, Double> runOnce() throws InterruptedException {
+    public Measurement runOnce() throws InterruptedException {
         GuestSpec guest = spec.apply(name, ++runs);
         hosts.create(guest);
         try {
@@ -54,7 +54,7 @@ public final class MigrationScenario implements Scenario {
             if (end.getStatus() != MigrationStatus.COMPLETED) {
                 throw new IllegalStateException(name + ": migration ended " + end.getStatus() + ": " + end.getError());
             }
-            return metrics(end);
+            return Measurement.of(metrics(end));
         } finally {
             hosts.destroyEverywhere(guest.getName());
         }

@@ -27,13 +27,13 @@ public final class ReferenceScenario implements Scenario {
     }
 
     @Override
-    public Map<String, Double> runOnce() throws Exception {
+    public Measurement runOnce() throws Exception {
         Map<String, Double> m = new LinkedHashMap<>();
         double tcpSeconds = sender.sendOnce();
         m.put("total_ms", tcpSeconds * 1e3);
         m.put("throughput_gbps", bytes * 8 / tcpSeconds / 1e9);
         m.put("memcpy_gbps", memcpyGbps());
-        return m;
+        return Measurement.of(m);
     }
 
     private double memcpyGbps() {

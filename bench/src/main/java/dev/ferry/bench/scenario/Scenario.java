@@ -1,10 +1,8 @@
 package dev.ferry.bench.scenario;
 
-import java.util.Map;
-
-/** One named benchmark scenario; each call measures one repeat and returns its metrics. */
+/** One named benchmark scenario; each call measures one repeat. */
 public interface Scenario {
     String name();
 
-    Map<String, Double> runOnce() throws Exception;
+    Measurement runOnce() throws Exception;
 }

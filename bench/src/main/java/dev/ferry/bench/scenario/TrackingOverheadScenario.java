@@ -30,7 +30,7 @@ public final class TrackingOverheadScenario implements Scenario {
     }
 
     @Override
-    public Map<String, Double> runOnce() throws Exception {
+    public Measurement runOnce() throws Exception {
         double untracked = pagesPerSecond(GuestMemory.allocateUntracked(MEMORY));
         double tracked = pagesPerSecond(GuestMemory.allocate(MEMORY));
         double untracked2 = pagesPerSecond(GuestMemory.allocateUntracked(MEMORY));
@@ -39,7 +39,7 @@ public final class TrackingOverheadScenario implements Scenario {
         m.put("overhead_pct", (baseline - tracked) / baseline * 100);
         m.put("tracked_mib_s", tracked * GuestMemory.PAGE_SIZE / (1 << 20));
         m.put("untracked_mib_s", baseline * GuestMemory.PAGE_SIZE / (1 << 20));
-        return m;
+        return Measurement.of(m);
     }
 
     /** Runs the dirtier on {@code memory} (pre-touched, so first-touch faults don't count); takes ownership. */

@@ -1,0 +1,71 @@
+package dev.ferry.bench.scenario;
+
+import dev.ferry.controller.kv.KvLoad;
+import dev.ferry.controller.kv.KvLoadReports;
+import dev.ferry.controller.kv.KvLoadResult;
+import dev.ferry.proto.v1.MigrationProgress;
+import dev.ferry.proto.v1.Percentiles;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The figures of one {@code kv-blackout} repeat, from what the clients saw and the
+ * migrations' own final statistics. Every time is wall-clock milliseconds: the clients
+ * and the agents share the machine's clock.
+ */
+final class KvBlackouts {
+    private KvBlackouts() {}
+
+    static Measurement measurement(KvLoadResult result, List<MigrationProgress> moves) {
+        List<Double> blackouts = moves.stream().map(m -> blackoutMillis(result, m)).toList();
+        List<Double> downtimes = moves.stream().map(m -> m.getDowntimeMicros() / 1e3).toList();
+        Percentiles blackout = percentiles(blackouts);
+        Map<String, Double> metrics = new LinkedHashMap<>();
+        metrics.put("ops_per_second", result.opsPerSecond());
+        metrics.put("blackout_p50_ms", blackout.getP50());
+        metrics.put("blackout_p99_ms", blackout.getP99());
+        metrics.put("blackout_max_ms", blackout.getMax());
+        metrics.put("downtime_median_ms", percentiles(downtimes).getP50());
+        metrics.put("quiet_gap_max_ms", quietGapMillis(result, moves));
+        Map<String, Long> counts = new LinkedHashMap<>();
+        counts.put("resets", result.resets());
+        counts.put("lost", result.lost());
+        counts.put("duplicated", result.duplicated());
+        counts.put("wrong", result.wrong());
+        Map<String, List<Double>> samples = new LinkedHashMap<>();
+        samples.put("blackout_ms", blackouts);
+        samples.put("downtime_ms", downtimes);
+        return new Measurement(metrics, counts, samples, result.problems());
+    }
+
+    private static double blackoutMillis(KvLoadResult result, MigrationProgress migration) {
+        return result.blackoutMillis(migration.getStartedUnixMillis(), endMillis(migration));
+    }
+
+    private static long endMillis(MigrationProgress migration) {
+        return migration.getStartedUnixMillis() + migration.getTotalMicros() / 1000;
+    }
+
+    /**
+     * The longest pause of any client that overlaps no migration, once they have started
+     * (the warm-up is left out: it has the clients' first, cold calls). The load's own
+     * hiccups on this machine, to read the blackouts against.
+     */
+    private static double quietGapMillis(KvLoadResult result, List<MigrationProgress> moves) {
+        long first = moves.getFirst().getStartedUnixMillis();
+        return result.gaps().stream()
+                .filter(g -> g.fromMillis() >= first && moves.stream().noneMatch(m -> overlaps(g, m)))
+                .mapToDouble(KvLoad.Gap::millis).max().orElse(0);
+    }
+
+    /** As {@link KvLoadResult#blackoutMillis} matches them. */
+    private static boolean overlaps(KvLoad.Gap gap, MigrationProgress migration) {
+        return gap.toMillis() >= migration.getStartedUnixMillis() && gap.fromMillis() <= endMillis(migration);
+    }
+
+    /** Nearest rank, as the kv load reports them: with 10 migrations, p99 is the longest. */
+    private static Percentiles percentiles(List<Double> samples) {
+        return KvLoadReports.percentiles(samples.stream().mapToDouble(Double::doubleValue).toArray());
+    }
+}

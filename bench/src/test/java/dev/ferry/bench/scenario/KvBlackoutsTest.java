@@ -1,0 +1,52 @@
+package dev.ferry.bench.scenario;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.ferry.controller.kv.KvLoad.Gap;
+import dev.ferry.controller.kv.KvLoadResult;
+import dev.ferry.proto.v1.MigrationProgress;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class KvBlackoutsTest {
+    /** Migrations over [1000, 1050] and [1200, 1240] ms. */
+    private static final List<MigrationProgress> MOVES = List.of(move(1000, 50, 5), move(1200, 40, 9));
+
+    @Test
+    void eachMigrationsBlackoutIsTheLongestPauseOverlappingIt() {
+        Measurement m = KvBlackouts.measurement(result(List.of(
+                new Gap(0, 990, 995, 5_000),      // before the first: neither blackout nor quiet
+                new Gap(1, 1040, 1070, 30_000),   // reaches into the first
+                new Gap(2, 1045, 1050, 5_000),
+                new Gap(3, 1100, 1112, 12_000),   // between the two
+                new Gap(4, 1230, 1245, 15_000))), MOVES);
+
+        assertEquals(List.of(30.0, 15.0), m.samples().get("blackout_ms"));
+        assertEquals(List.of(5.0, 9.0), m.samples().get("downtime_ms"));
+        assertEquals(15.0, m.metrics().get("blackout_p50_ms"), "nearest rank");
+        assertEquals(30.0, m.metrics().get("blackout_p99_ms"));
+        assertEquals(30.0, m.metrics().get("blackout_max_ms"));
+        assertEquals(12.0, m.metrics().get("quiet_gap_max_ms"));
+    }
+
+    @Test
+    void aMigrationNoClientPausedInHasNoBlackoutAndEveryProblemIsCounted() {
+        Measurement m = KvBlackouts.measurement(result(List.of()), MOVES);
+
+        assertEquals(List.of(0.0, 0.0), m.samples().get("blackout_ms"));
+        assertEquals(Map.of("resets", 1L, "lost", 2L, "duplicated", 3L, "wrong", 4L), m.counts());
+        assertEquals(List.of("client 0: reset: test"), m.problems());
+    }
+
+    private static KvLoadResult result(List<Gap> gaps) {
+        return new KvLoadResult(2000, 2_000_000_000L, 1, 2, 3, 4, 0, 0, 512, gaps, List.of("client 0: reset: test"),
+                Map.of(), Set.of());
+    }
+
+    private static MigrationProgress move(long startedMillis, long totalMillis, long downtimeMillis) {
+        return MigrationProgress.newBuilder().setStartedUnixMillis(startedMillis).setTotalMicros(totalMillis * 1000)
+                .setDowntimeMicros(downtimeMillis * 1000).build();
+    }
+}
