@@ -6,14 +6,9 @@ import dev.ferry.agent.storage.DiskImage;
 import dev.ferry.proto.v1.VnicState;
 import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /** A hosted guest's devices as an outgoing migration moves them: disk lock and vNIC. */
 final class HostedDevices implements SourceDevices {
-    private static final long FREEZE_TIMEOUT_MILLIS = 2000;
-
     private final HostedGuest hosted;
     private final VirtualSwitch vswitch;
 
@@ -32,15 +27,7 @@ final class HostedDevices implements SourceDevices {
 
     @Override
     public Detached detach() throws IOException {
-        VnicState state;
-        try {
-            state = vswitch.freeze(hosted.nic().mac()).get(FREEZE_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while freezing the vNIC", e);
-        } catch (ExecutionException | TimeoutException e) {
-            throw new IOException("cannot freeze the vNIC of " + hosted.name() + ": " + e.getMessage(), e);
-        }
+        VnicState state = hosted.nic().freeze(hosted.epoch());
         DiskImage disk = hosted.disk();
         CompletableFuture<Void> released = new CompletableFuture<>();
         if (disk == null) {

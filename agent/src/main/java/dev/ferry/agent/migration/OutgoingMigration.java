@@ -34,6 +34,9 @@ import org.slf4j.LoggerFactory;
 public final class OutgoingMigration implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(OutgoingMigration.class);
 
+    /** A last round this small is sent from the migration thread itself (8 MiB: a few ms at memory speed). */
+    static final long INLINE_LAST_ROUND_PAGES = 2048;
+
     private final MigrationTarget target;
     private final HostedGuest hosted;
     private final Guest guest;
@@ -166,6 +169,7 @@ public final class OutgoingMigration implements Runnable {
         long zeros = sum(senders, s -> s.zerosSent.sum());
         long bytes = sum(senders, s -> s.bytesOnWire.sum());
         boolean precopy = status == MigrationStatus.PRECOPY;
+        boolean inline = !precopy && memory.dirtyBitmap().dirtyPages() <= INLINE_LAST_ROUND_PAGES;
         rounds.run(senders, sender -> {
             sender.sendRound(round);
             if (precopy) {
@@ -175,7 +179,7 @@ public final class OutgoingMigration implements Runnable {
                 // order), and READY is the only wait; waiting here as well would be downtime
                 sender.sendEnd();
             }
-        }, () -> stats.live(senders, memory.dirtyBitmap().dirtyPages(), status));
+        }, () -> stats.live(senders, memory.dirtyBitmap().dirtyPages(), status), inline);
         RoundResult result = new RoundResult(round, sum(senders, s -> s.pagesSent.sum()) - pages,
                 sum(senders, s -> s.zerosSent.sum()) - zeros, sum(senders, s -> s.bytesOnWire.sum()) - bytes,
                 System.nanoTime() - start, memory.dirtyBitmap().dirtyPages());

@@ -26,6 +26,22 @@ final class ParallelRounds {
     }
 
     void run(List<ChannelSender> senders, SenderTask task, Runnable onTick) throws Exception {
+        run(senders, task, onTick, false);
+    }
+
+    /**
+     * As {@link #run(List, SenderTask, Runnable)}; with {@code inline} the tasks run one after
+     * the other on the calling thread. For a last round of a few pages: starting and joining
+     * threads costs more than the sending, and on a busy host every hand-off between threads
+     * waits for a CPU inside the downtime.
+     */
+    void run(List<ChannelSender> senders, SenderTask task, Runnable onTick, boolean inline) throws Exception {
+        if (inline) {
+            for (ChannelSender sender : senders) {
+                task.run(sender);
+            }
+            return;
+        }
         AtomicReference<Exception> failure = new AtomicReference<>();
         List<Thread> threads = new CopyOnWriteArrayList<>();
         for (int i = 0; i < senders.size(); i++) {

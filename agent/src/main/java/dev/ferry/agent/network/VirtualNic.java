@@ -18,11 +18,15 @@ import java.util.concurrent.locks.LockSupport;
 public final class VirtualNic implements Nic {
     public static final int QUEUE_LIMIT = 1024;
 
+    /** What became of a frame handed to {@link #deliver}. */
+    enum Delivery { DELIVERED, FULL, FROZEN }
+
     private final MacAddress mac;
     private final ArrayDeque<Frame> rx = new ArrayDeque<>();
     private final ArrayDeque<Frame> tx = new ArrayDeque<>();
     private volatile Thread waiter;
     private volatile Runnable onTransmit = () -> {};
+    private boolean frozen;
 
     public VirtualNic(MacAddress mac) {
         this.mac = mac;
@@ -74,11 +78,18 @@ public final class VirtualNic implements Nic {
         this.onTransmit = listener;
     }
 
-    /** Queues a frame for the guest; false when the receive queue is full. */
-    boolean deliver(Frame frame) {
+    /**
+     * Queues a frame for the guest, unless the queue is full or the vNIC is frozen for a
+     * migration (the switch then holds the frame). Checked and done under one lock with
+     * {@link #freeze}, so a frame is either in the snapshot or comes back as FROZEN.
+     */
+    Delivery deliver(Frame frame) {
         synchronized (this) {
+            if (frozen) {
+                return Delivery.FROZEN;
+            }
             if (rx.size() >= QUEUE_LIMIT) {
-                return false;
+                return Delivery.FULL;
             }
             rx.addLast(frame);
         }
@@ -86,15 +97,34 @@ public final class VirtualNic implements Nic {
         if (sleeping != null) {
             LockSupport.unpark(sleeping);
         }
-        return true;
+        return Delivery.DELIVERED;
     }
 
-    /** The oldest frame the guest sent that has not gone out yet, or null. */
+    /** The oldest frame the guest sent that has not gone out yet, or null (always null while frozen). */
     synchronized Frame pollTransmitted() {
-        return tx.pollFirst();
+        return frozen ? null : tx.pollFirst();
     }
 
-    /** Copies both queues (they stay in place, for a rollback). Only while the guest is paused. */
+    /**
+     * The guest is paused for stop-and-copy: from now on nothing enters or leaves the
+     * queues, and their contents (returned) travel with the device state. Called by the
+     * migration directly: no hand-off to the switch's thread inside the downtime.
+     */
+    public synchronized VnicState freeze(long epoch) {
+        frozen = true;
+        return snapshot(epoch);
+    }
+
+    /** The migration rolled back: the queues are live again (on the switch's thread, see {@link VirtualSwitch#thaw}). */
+    synchronized void unfreeze() {
+        frozen = false;
+    }
+
+    synchronized boolean frozen() {
+        return frozen;
+    }
+
+    /** Copies both queues (they stay in place, for a rollback). */
     public synchronized VnicState snapshot(long epoch) {
         VnicState.Builder state = VnicState.newBuilder().setMac(mac.toString()).setEpoch(epoch);
         rx.forEach(f -> state.addRx(ByteString.copyFrom(f.encode())));

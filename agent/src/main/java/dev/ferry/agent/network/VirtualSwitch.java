@@ -33,6 +33,8 @@ import org.slf4j.LoggerFactory;
  * freeze / hand-off / thaw are totally ordered without locks: a frame is either in the
  * vNIC's queues when the migration snapshots them, or held here and forwarded to the new
  * host afterwards (or given back to the guest on rollback), never both and never neither.
+ * A migration freezes the vNIC itself ({@link VirtualNic#freeze}), without waiting for
+ * this thread; from then on its deliveries come back FROZEN and the frames wait here.
  * That thread is the switch port's Netty event loop: a frame read from one connection is
  * routed and written to the next without a hand-off between threads (each costs tens of
  * microseconds on a busy host, and a request crosses several switches). Public methods run
@@ -60,7 +62,7 @@ public final class VirtualSwitch implements AutoCloseable {
         final String guest;
         final VirtualNic nic;
         final long epoch;
-        ArrayDeque<HeldFrame> held;  // non-null while frozen for a migration
+        final ArrayDeque<HeldFrame> held = new ArrayDeque<>();  // while its vNIC is frozen for a migration
 
         GuestPort(String guest, VirtualNic nic, long epoch) {
             this.guest = guest;
@@ -117,30 +119,15 @@ public final class VirtualSwitch implements AutoCloseable {
         });
     }
 
-    /**
-     * The guest is paused for stop-and-copy: from now on frames for it are held here, and the
-     * returned snapshot of its queues goes with the device state.
-     */
-    public CompletableFuture<VnicState> freeze(MacAddress mac) {
-        return call(() -> {
-            GuestPort port = port(mac);
-            if (port.held == null) {
-                port.held = new ArrayDeque<>();
-            }
-            return port.nic.snapshot(port.epoch);
-        });
-    }
-
     /** The migration rolled back: the guest runs here again and gets the frames held meanwhile. */
     public void thaw(MacAddress mac) {
         run(() -> {
             GuestPort port = ports.get(mac);
-            if (port == null || port.held == null) {
+            if (port == null) {
                 return;
             }
-            ArrayDeque<HeldFrame> held = port.held;
-            port.held = null;
-            for (HeldFrame h : held) {
+            port.nic.unfreeze();
+            for (HeldFrame h = port.held.pollFirst(); h != null; h = port.held.pollFirst()) {
                 deliverLocal(port, h.frame(), h.origin());
             }
             drain(port);
@@ -156,7 +143,7 @@ public final class VirtualSwitch implements AutoCloseable {
             GuestPort port = ports.get(mac);
             String guest = port != null ? port.guest : table.guest(mac).map(ForwardingTable.Location::guest).orElse("?");
             table.update(new ForwardingTable.Location(guest, mac, destination, epoch));
-            if (port != null && port.held != null && epoch > port.epoch) {
+            if (port != null && port.nic.frozen() && epoch > port.epoch) {
                 handOff(port, destination);
             }
         });
@@ -165,10 +152,9 @@ public final class VirtualSwitch implements AutoCloseable {
     private void handOff(GuestPort port, String destination) {
         ports.remove(port.nic.mac());
         int count = port.held.size();
-        for (HeldFrame h : port.held) {
+        for (HeldFrame h = port.held.pollFirst(); h != null; h = port.held.pollFirst()) {
             forward(destination, h.frame(), h.origin(), 0, false);
         }
-        port.held = null;
         log.info("guest {}: handed off to {}; {} held frames passed on", port.guest, destination, count);
     }
 
@@ -280,7 +266,7 @@ public final class VirtualSwitch implements AutoCloseable {
         if (port == null || location.epoch() <= port.epoch) {
             return;
         }
-        if (port.held != null) {
+        if (port.nic.frozen()) {
             handOff(port, location.host());  // the new host announced before our migration heard ACTIVE
         } else {
             log.error("guest {} announced on {} (epoch {}) while it runs here (epoch {}): ignoring the announcement for "
@@ -320,16 +306,18 @@ public final class VirtualSwitch implements AutoCloseable {
     }
 
     private void deliverLocal(GuestPort port, Frame frame, String origin) {
-        if (port.held != null) {
-            if (port.held.size() < HOLD_LIMIT) {
-                port.held.addLast(new HeldFrame(frame, origin));
-            } else {
-                reject(origin, frame, NoticeCode.QUEUE_FULL, "guest " + port.guest + " is being migrated and "
-                        + HOLD_LIMIT + " frames are already held for it; frame dropped, send it again");
+        switch (port.nic.deliver(frame)) {
+            case DELIVERED -> { }
+            case FROZEN -> {
+                if (port.held.size() < HOLD_LIMIT) {
+                    port.held.addLast(new HeldFrame(frame, origin));
+                } else {
+                    reject(origin, frame, NoticeCode.QUEUE_FULL, "guest " + port.guest + " is being migrated and "
+                            + HOLD_LIMIT + " frames are already held for it; frame dropped, send it again");
+                }
             }
-        } else if (!port.nic.deliver(frame)) {
-            reject(origin, frame, NoticeCode.QUEUE_FULL, "guest " + port.guest + "'s receive queue is full ("
-                    + VirtualNic.QUEUE_LIMIT + " frames); frame dropped, send it again");
+            case FULL -> reject(origin, frame, NoticeCode.QUEUE_FULL, "guest " + port.guest
+                    + "'s receive queue is full (" + VirtualNic.QUEUE_LIMIT + " frames); frame dropped, send it again");
         }
     }
 
@@ -342,8 +330,8 @@ public final class VirtualSwitch implements AutoCloseable {
     }
 
     private void drain(GuestPort port) {
-        if (port.held != null || ports.get(port.nic.mac()) != port) {
-            return;  // frozen or gone: what is still queued travels in the device state
+        if (ports.get(port.nic.mac()) != port) {
+            return;  // gone: what is still queued travelled in the device state
         }
         for (Frame frame = port.nic.pollTransmitted(); frame != null; frame = port.nic.pollTransmitted()) {
             route(frame, host, 0);
@@ -367,11 +355,8 @@ public final class VirtualSwitch implements AutoCloseable {
     }
 
     private void rejectHeld(GuestPort port, String why) {
-        if (port.held != null) {
-            for (HeldFrame h : port.held) {
-                reject(h.origin(), h.frame(), NoticeCode.NO_ROUTE, why);
-            }
-            port.held = null;
+        for (HeldFrame h = port.held.pollFirst(); h != null; h = port.held.pollFirst()) {
+            reject(h.origin(), h.frame(), NoticeCode.NO_ROUTE, why);
         }
     }
 

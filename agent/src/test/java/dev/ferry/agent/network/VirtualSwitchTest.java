@@ -104,7 +104,7 @@ class VirtualSwitchTest {
         a.fromClient(port[0], bytes("before"));
         network.settle();
 
-        VnicState state = b.freeze(GUEST).get(5, TimeUnit.SECONDS);
+        VnicState state = source.freeze(1);
         assertEquals(1, state.getRxCount(), "the frame not yet consumed travels in the device state");
         assertEquals(1, state.getEpoch());
         for (int i = 0; i < 3; i++) {
@@ -125,11 +125,12 @@ class VirtualSwitchTest {
 
     @Test
     void theNewHostsAnnouncementAloneHandsTheGuestOff() throws Exception {
-        b.plugIn("kv", new VirtualNic(GUEST), 1);
+        VirtualNic source = new VirtualNic(GUEST);
+        b.plugIn("kv", source, 1);
         network.settle();
         ClientPort[] port = new ClientPort[1];
         attach(a, port);
-        b.freeze(GUEST).get(5, TimeUnit.SECONDS);
+        source.freeze(1);
         a.fromClient(port[0], bytes("held"));
         network.settle();
 
@@ -147,7 +148,7 @@ class VirtualSwitchTest {
         network.settle();
         ClientPort[] port = new ClientPort[1];
         attach(a, port);
-        b.freeze(GUEST).get(5, TimeUnit.SECONDS);
+        nic.freeze(1);
         a.fromClient(port[0], bytes("one"));
         a.fromClient(port[0], bytes("two"));
         network.settle();
@@ -159,11 +160,12 @@ class VirtualSwitchTest {
 
     @Test
     void aFullHoldBufferRejectsWithANoticeToTheClient() throws Exception {
-        b.plugIn("kv", new VirtualNic(GUEST), 1);
+        VirtualNic source = new VirtualNic(GUEST);
+        b.plugIn("kv", source, 1);
         network.settle();
         ClientPort[] port = new ClientPort[1];
         FakeNetwork.ClientEnd client = attach(a, port);
-        b.freeze(GUEST).get(5, TimeUnit.SECONDS);
+        source.freeze(1);
         for (int i = 0; i <= VirtualSwitch.HOLD_LIMIT; i++) {
             a.fromClient(port[0], bytes("f" + i));
         }
@@ -221,7 +223,7 @@ class VirtualSwitchTest {
         network.settle();
         MacAddress clientMac = source.receive().source();
 
-        VnicState state = b.freeze(GUEST).get(5, TimeUnit.SECONDS);
+        VnicState state = source.freeze(1);
         source.transmit(new Frame(clientMac, GUEST, bytes("late reply")));  // queued while frozen: stays in tx
         VnicState withTx = source.snapshot(1);
         assertEquals(0, state.getTxCount());
