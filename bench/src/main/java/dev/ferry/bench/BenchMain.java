@@ -48,6 +48,10 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--dirty-size", defaultValue = "1g", description = "Guest size of the dirty scenarios.")
     String dirtySize;
 
+    @Option(names = "--kv-rate", defaultValue = "0",
+            description = "kv-blackout: requests per second of each of its 8 clients; 0 = back to back (default).")
+    double kvRate;
+
     @Option(names = "--agent-jar", required = true, description = "The shaded agent jar.")
     Path agentJar;
 
@@ -98,7 +102,7 @@ public final class BenchMain implements Callable<Integer> {
         return 0;
     }
 
-    private static List<Scenario> plan(List<String> names, BenchHosts hosts, RawSender reference, MigrationOptions options,
+    private List<Scenario> plan(List<String> names, BenchHosts hosts, RawSender reference, MigrationOptions options,
                                        long idleBytes, long dirtyBytes) {
         List<Scenario> plan = new ArrayList<>();
         for (String name : ALL) {
@@ -116,7 +120,7 @@ public final class BenchMain implements Callable<Integer> {
                             (n, i) -> GuestSpecs.dirtier(n + "-" + i, dirtyBytes, 0, 64L << 20),
                             java.time.Duration.ofSeconds(3), hosts, options);
                     case "tracking-overhead" -> new TrackingOverheadScenario();
-                    case "kv-blackout" -> new KvBlackoutScenario(hosts, options);
+                    case "kv-blackout" -> new KvBlackoutScenario(hosts, options, kvRate);
                     default -> throw new IllegalArgumentException(name);
                 });
             }

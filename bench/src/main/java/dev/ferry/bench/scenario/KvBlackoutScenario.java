@@ -16,8 +16,8 @@ import java.util.List;
 /**
  * What clients of a migrating guest see: a {@code kv} guest serving 8 clients (spread over
  * both agents' switch ports, each checking every reply) is migrated back and forth 10
- * times, 150 ms apart. A migration's blackout is the longest pause between two replies of
- * any client that overlaps it (from its start to the destination running the guest).
+ * times, 150 ms apart. A migration's blackout is the longest any client waited for a reply
+ * during it (from its start to the destination running the guest).
  * Resets, lost, duplicated and wrong replies are counted, never hidden: the network
  * identity and the guest's transport state should make them all zero.
  */
@@ -43,11 +43,14 @@ public final class KvBlackoutScenario implements Scenario {
 
     private final Hosts hosts;
     private final MigrationOptions options;
+    private final double ratePerClient;
     private int runs;
 
-    public KvBlackoutScenario(Hosts hosts, MigrationOptions options) {
+    /** {@code ratePerClient}: requests per second of each client, 0 = back to back. */
+    public KvBlackoutScenario(Hosts hosts, MigrationOptions options, double ratePerClient) {
         this.hosts = hosts;
         this.options = options;
+        this.ratePerClient = ratePerClient;
     }
 
     @Override
@@ -69,7 +72,8 @@ public final class KvBlackoutScenario implements Scenario {
     }
 
     private Measurement underLoad(GuestSpec guest) throws Exception {
-        KvLoad load = KvLoad.start(KvLoad.Options.of(guest.getName(), hosts.switchPorts(), CLIENTS, LOAD_LIMIT));
+        KvLoad load = KvLoad.start(KvLoad.Options.of(guest.getName(), hosts.switchPorts(), CLIENTS, LOAD_LIMIT)
+                .withRate(ratePerClient));
         List<MigrationProgress> moves;
         KvLoadResult result;
         try {

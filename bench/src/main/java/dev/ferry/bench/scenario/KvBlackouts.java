@@ -54,13 +54,13 @@ final class KvBlackouts {
      */
     private static double quietGapMillis(KvLoadResult result, List<MigrationProgress> moves) {
         long first = moves.getFirst().getStartedUnixMillis();
-        return result.gaps().stream()
+        return result.waits().stream()
                 .filter(g -> g.fromMillis() >= first && moves.stream().noneMatch(m -> overlaps(g, m)))
-                .mapToDouble(KvLoad.Gap::millis).max().orElse(0);
+                .mapToDouble(KvLoad.Wait::millis).max().orElse(0);
     }
 
     /** As {@link KvLoadResult#blackoutMillis} matches them. */
-    private static boolean overlaps(KvLoad.Gap gap, MigrationProgress migration) {
+    private static boolean overlaps(KvLoad.Wait gap, MigrationProgress migration) {
         return gap.toMillis() >= migration.getStartedUnixMillis() && gap.fromMillis() <= endMillis(migration);
     }
 

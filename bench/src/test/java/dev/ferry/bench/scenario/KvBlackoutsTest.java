@@ -2,7 +2,7 @@ package dev.ferry.bench.scenario;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.ferry.controller.kv.KvLoad.Gap;
+import dev.ferry.controller.kv.KvLoad.Wait;
 import dev.ferry.controller.kv.KvLoadResult;
 import dev.ferry.proto.v1.MigrationProgress;
 import java.util.List;
@@ -17,11 +17,11 @@ class KvBlackoutsTest {
     @Test
     void eachMigrationsBlackoutIsTheLongestPauseOverlappingIt() {
         Measurement m = KvBlackouts.measurement(result(List.of(
-                new Gap(0, 990, 995, 5_000),      // before the first: neither blackout nor quiet
-                new Gap(1, 1040, 1070, 30_000),   // reaches into the first
-                new Gap(2, 1045, 1050, 5_000),
-                new Gap(3, 1100, 1112, 12_000),   // between the two
-                new Gap(4, 1230, 1245, 15_000))), MOVES);
+                new Wait(0, 990, 995, 5_000),      // before the first: neither blackout nor quiet
+                new Wait(1, 1040, 1070, 30_000),   // reaches into the first
+                new Wait(2, 1045, 1050, 5_000),
+                new Wait(3, 1100, 1112, 12_000),   // between the two
+                new Wait(4, 1230, 1245, 15_000))), MOVES);
 
         assertEquals(List.of(30.0, 15.0), m.samples().get("blackout_ms"));
         assertEquals(List.of(5.0, 9.0), m.samples().get("downtime_ms"));
@@ -40,7 +40,7 @@ class KvBlackoutsTest {
         assertEquals(List.of("client 0: reset: test"), m.problems());
     }
 
-    private static KvLoadResult result(List<Gap> gaps) {
+    private static KvLoadResult result(List<Wait> gaps) {
         return new KvLoadResult(2000, 2_000_000_000L, 1, 2, 3, 4, 0, 0, 512, gaps, List.of("client 0: reset: test"),
                 Map.of(), Set.of());
     }

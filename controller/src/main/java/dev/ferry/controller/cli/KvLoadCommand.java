@@ -21,7 +21,7 @@ import picocli.CommandLine.ParentCommand;
 @Command(name = "kv-load", description = {"Load a kv guest from several connections and check every reply.",
     "Runs for --duration, or until interrupted (Ctrl-C, SIGTERM): either way it reads every key back and reports.",
     "Reports ops/s, resets, lost / duplicated / wrong replies, and for each migration of the guest during the run",
-    "the longest pause between replies any client saw (the client-observed blackout)."})
+    "the longest any client waited for a reply (the client-observed blackout)."})
 final class KvLoadCommand implements Callable<Integer> {
 
     @ParentCommand
@@ -47,11 +47,15 @@ final class KvLoadCommand implements Callable<Integer> {
     @Option(names = "--value-size", defaultValue = "128", description = "Largest value in bytes, 1-1024 (default: ${DEFAULT-VALUE}).")
     private int valueSize;
 
+    @Option(names = "--rate", defaultValue = "0", paramLabel = "OPS",
+            description = "Requests per second per client; 0 = back to back, as fast as replies come (default).")
+    private double rate;
+
     @Override
     public Integer call() throws Exception {
         List<HostPort> ingress = SwitchPorts.resolve(ferry, guest, via, true);
         KvLoad.Options options = new KvLoad.Options(guest, ingress, clients, duration, keys, valueSize, 42,
-                Duration.ofMillis(500), Duration.ofSeconds(10));
+                Duration.ofMillis(500), Duration.ofSeconds(10), rate);
         long start = System.currentTimeMillis();
         KvLoad load = KvLoad.start(options);
         // Ctrl-C (or SIGTERM) ends the run early but still reads back, matches migrations and reports
@@ -96,7 +100,7 @@ final class KvLoadCommand implements Callable<Integer> {
                 r.getOps(), r.getOpsPerSecond());
         out.printf(Locale.ROOT, "resets %d, lost %d, duplicated %d, wrong %d; %d notices, %d retransmissions; %d keys verified%n",
                 r.getResets(), r.getLost(), r.getDuplicated(), r.getWrong(), r.getNotices(), r.getRetransmits(), r.getVerifiedKeys());
-        out.printf(Locale.ROOT, "longest pause between replies: %.1f ms%n", r.getLongestGapMs());
+        out.printf(Locale.ROOT, "longest wait for a reply: %.1f ms%n", r.getLongestWaitMs());
         if (r.getMigrationsCount() > 0) {
             Table table = new Table("MIGRATION", "FROM", "TO", "STATUS", "DOWNTIME", "BLACKOUT");
             for (MigrationBlackout m : r.getMigrationsList()) {

@@ -23,16 +23,17 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A load generator for a kv guest: several clients, each on its own connection (spread over
- * the given ingress hosts) and with its own keys, issue GET/PUT/DEL back to back and check
- * every reply against their own model of the store. Afterwards each reads all its keys back:
- * every acknowledged write must be there. Records every pause between two replies of one
- * client of at least a millisecond, with wall-clock times, so the pauses can be matched with
- * migrations afterwards (the client-observed blackout).
+ * the given ingress hosts) and with its own keys, issue GET/PUT/DEL (back to back, or at a
+ * set rate) and check every reply against their own model of the store. Afterwards each
+ * reads all its keys back: every acknowledged write must be there. Records every request
+ * that waited at least a millisecond for its reply, with wall-clock times, so the waits can
+ * be matched with migrations afterwards: the longest wait during a migration is the
+ * client-observed blackout. (Back to back, a request's wait is the gap between two replies.)
  */
 public final class KvLoad {
     /** What to run. */
     public record Options(String guest, List<HostPort> ingress, int clients, Duration duration, int keysPerClient,
-                          int valueBytes, long seed, Duration retransmit, Duration giveUp) {
+                          int valueBytes, long seed, Duration retransmit, Duration giveUp, double ratePerClient) {
         public Options {
             if (clients < 1 || clients > 256) {
                 throw new IllegalArgumentException("clients must be 1-256, got " + clients);
@@ -43,21 +44,30 @@ public final class KvLoad {
             if (valueBytes < 1 || valueBytes > 1024) {
                 throw new IllegalArgumentException("value size must be 1-1024 bytes, got " + valueBytes);
             }
+            if (ratePerClient < 0) {
+                throw new IllegalArgumentException("rate must be 0 (back to back) or more ops/s per client, got " + ratePerClient);
+            }
         }
 
+        /** Back-to-back clients, 64 keys each, values up to 128 bytes. */
         public static Options of(String guest, List<HostPort> ingress, int clients, Duration duration) {
-            return new Options(guest, ingress, clients, duration, 64, 128, 42, Duration.ofMillis(500), Duration.ofSeconds(10));
+            return new Options(guest, ingress, clients, duration, 64, 128, 42, Duration.ofMillis(500), Duration.ofSeconds(10), 0);
+        }
+
+        public Options withRate(double opsPerSecondPerClient) {
+            return new Options(guest, ingress, clients, duration, keysPerClient, valueBytes, seed, retransmit, giveUp,
+                    opsPerSecondPerClient);
         }
     }
 
-    /** A pause between two consecutive replies on one connection. */
-    public record Gap(int client, long fromMillis, long toMillis, long micros) {
+    /** A request that waited for its reply: wall-clock send and reply times, and the wait. */
+    public record Wait(int client, long fromMillis, long toMillis, long micros) {
         public double millis() {
             return micros / 1000.0;
         }
     }
 
-    private static final long GAP_RECORDED_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    private static final long WAIT_RECORDED_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private final Options options;
     private final AtomicBoolean stop = new AtomicBoolean();
@@ -118,7 +128,7 @@ public final class KvLoad {
         private final Map<String, byte[]> model = new HashMap<>();
         /** Keys whose last write was lost or cut off by a reset: it may or may not have been applied. */
         private final Set<String> uncertain = new HashSet<>();
-        private final List<Gap> gaps = new ArrayList<>();
+        private final List<Wait> waits = new ArrayList<>();
         private final List<String> problems = new ArrayList<>();
         private KvConnection connection;
         private long ops;
@@ -129,8 +139,7 @@ public final class KvLoad {
         private long retransmits;
         private long duplicates;
         private long notices;
-        private long lastReplyNanos;
-        private long lastReplyMillis;
+        private long nextSendNanos;
 
         Client(int index, HostPort ingress) {
             this.index = index;
@@ -147,15 +156,15 @@ public final class KvLoad {
                 link.close();
                 throw e;
             }
-            lastReplyNanos = System.nanoTime();
-            lastReplyMillis = System.currentTimeMillis();
         }
 
         @Override
         public void run() {
             long deadline = startNanos + options.duration().toNanos();
+            nextSendNanos = System.nanoTime();
             try {
                 while (!stop.get() && System.nanoTime() - deadline < 0) {
+                    pace();
                     step();
                 }
                 readBack();
@@ -163,6 +172,19 @@ public final class KvLoad {
                 Thread.currentThread().interrupt();
             } finally {
                 disconnect();
+            }
+        }
+
+        /** At a set rate: waits for this client's next slot; after a stall it goes on from now, without a burst. */
+        private void pace() {
+            if (options.ratePerClient() == 0) {
+                return;
+            }
+            long period = (long) (1e9 / options.ratePerClient());
+            long now = System.nanoTime();
+            nextSendNanos = Math.max(nextSendNanos + period, now);
+            while (!stop.get() && (now = System.nanoTime()) - nextSendNanos < 0) {
+                java.util.concurrent.locks.LockSupport.parkNanos(nextSendNanos - now);
             }
         }
 
@@ -181,15 +203,14 @@ public final class KvLoad {
 
         /** One call; null if it was lost or reset (counted, reconnected). */
         private KvReply call(KvOp op, String key, byte[] value) throws InterruptedException {
+            long sentNanos = System.nanoTime();
+            long sentMillis = System.currentTimeMillis();
             try {
                 KvReply reply = connection.call(op, key.getBytes(StandardCharsets.UTF_8), value);
-                long now = System.nanoTime();
-                if (now - lastReplyNanos >= GAP_RECORDED_NANOS) {
-                    long micros = (now - lastReplyNanos) / 1000;
-                    gaps.add(new Gap(index, lastReplyMillis, lastReplyMillis + micros / 1000, micros));
+                long waited = System.nanoTime() - sentNanos;
+                if (waited >= WAIT_RECORDED_NANOS) {
+                    waits.add(new Wait(index, sentMillis, sentMillis + waited / 1_000_000, waited / 1000));
                 }
-                lastReplyNanos = now;
-                lastReplyMillis = System.currentTimeMillis();
                 return reply;
             } catch (KvConnection.ResetException e) {
                 resets++;
@@ -286,7 +307,7 @@ public final class KvLoad {
             Map<String, byte[]> acknowledged = new HashMap<>(model);
             uncertain.forEach(acknowledged::remove);
             return new KvLoadResult.ClientSummary(ops, resets, lost, duplicates, wrong, notices, retransmits, verified,
-                    List.copyOf(gaps), List.copyOf(problems), acknowledged, Set.copyOf(uncertain));
+                    List.copyOf(waits), List.copyOf(problems), acknowledged, Set.copyOf(uncertain));
         }
     }
 }

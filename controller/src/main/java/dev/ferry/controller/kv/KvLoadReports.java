@@ -21,7 +21,7 @@ public final class KvLoadReports {
                 .setSeconds(result.elapsedNanos() / 1e9).setOps(result.ops()).setOpsPerSecond(result.opsPerSecond())
                 .setResets(result.resets()).setLost(result.lost()).setDuplicated(result.duplicated())
                 .setWrong(result.wrong()).setNotices(result.notices()).setRetransmits(result.retransmits())
-                .setVerifiedKeys(result.verifiedKeys()).setLongestGapMs(result.longestGapMillis())
+                .setVerifiedKeys(result.verifiedKeys()).setLongestWaitMs(result.longestWaitMillis())
                 .addAllProblems(result.problems());
         for (MigrationProgress m : migrations) {
             long from = m.getStartedUnixMillis();

@@ -10,16 +10,16 @@ import java.util.Set;
 
 /** What a {@link KvLoad} run saw, summed over its clients. */
 public record KvLoadResult(long ops, long elapsedNanos, long resets, long lost, long duplicated, long wrong,
-                           long notices, long retransmits, long verifiedKeys, List<KvLoad.Gap> gaps,
+                           long notices, long retransmits, long verifiedKeys, List<KvLoad.Wait> waits,
                            List<String> problems, Map<String, byte[]> acknowledged, Set<String> uncertain) {
 
     /** One client's share. */
     record ClientSummary(long ops, long resets, long lost, long duplicated, long wrong, long notices, long retransmits,
-                         long verified, List<KvLoad.Gap> gaps, List<String> problems, Map<String, byte[]> acknowledged,
+                         long verified, List<KvLoad.Wait> waits, List<String> problems, Map<String, byte[]> acknowledged,
                          Set<String> uncertain) {}
 
     static KvLoadResult of(List<ClientSummary> clients, long elapsedNanos) {
-        List<KvLoad.Gap> gaps = new ArrayList<>();
+        List<KvLoad.Wait> waits = new ArrayList<>();
         List<String> problems = new ArrayList<>();
         Map<String, byte[]> acknowledged = new HashMap<>();
         Set<String> uncertain = new HashSet<>();
@@ -33,14 +33,14 @@ public record KvLoadResult(long ops, long elapsedNanos, long resets, long lost, 
             notices += c.notices();
             retransmits += c.retransmits();
             verified += c.verified();
-            gaps.addAll(c.gaps());
+            waits.addAll(c.waits());
             problems.addAll(c.problems());
             acknowledged.putAll(c.acknowledged());
             uncertain.addAll(c.uncertain());
         }
-        gaps.sort(Comparator.comparingLong(KvLoad.Gap::fromMillis));
+        waits.sort(Comparator.comparingLong(KvLoad.Wait::fromMillis));
         return new KvLoadResult(ops, elapsedNanos, resets, lost, duplicated, wrong, notices, retransmits, verified,
-                List.copyOf(gaps), List.copyOf(problems), Map.copyOf(acknowledged), Set.copyOf(uncertain));
+                List.copyOf(waits), List.copyOf(problems), Map.copyOf(acknowledged), Set.copyOf(uncertain));
     }
 
     public double opsPerSecond() {
@@ -52,17 +52,17 @@ public record KvLoadResult(long ops, long elapsedNanos, long resets, long lost, 
         return resets == 0 && lost == 0 && duplicated == 0 && wrong == 0;
     }
 
-    /** The longest pause between two replies of any one client. */
-    public double longestGapMillis() {
-        return gaps.stream().mapToDouble(KvLoad.Gap::millis).max().orElse(0);
+    /** The longest any request waited for its reply. */
+    public double longestWaitMillis() {
+        return waits.stream().mapToDouble(KvLoad.Wait::millis).max().orElse(0);
     }
 
     /**
      * The client-observed blackout of something that happened between {@code fromMillis} and
-     * {@code toMillis} (wall clock): the longest pause of any client that overlaps that window.
+     * {@code toMillis} (wall clock): the longest wait for a reply that overlaps that window.
      */
     public double blackoutMillis(long fromMillis, long toMillis) {
-        return gaps.stream().filter(g -> g.toMillis() >= fromMillis && g.fromMillis() <= toMillis)
-                .mapToDouble(KvLoad.Gap::millis).max().orElse(0);
+        return waits.stream().filter(g -> g.toMillis() >= fromMillis && g.fromMillis() <= toMillis)
+                .mapToDouble(KvLoad.Wait::millis).max().orElse(0);
     }
 }
