@@ -27,7 +27,7 @@ final class KvBlackouts {
         metrics.put("blackout_p99_ms", blackout.getP99());
         metrics.put("blackout_max_ms", blackout.getMax());
         metrics.put("downtime_median_ms", percentiles(downtimes).getP50());
-        metrics.put("quiet_gap_max_ms", quietGapMillis(result, moves));
+        metrics.put("quiet_wait_max_ms", quietWaitMillis(result, moves));
         Map<String, Long> counts = new LinkedHashMap<>();
         counts.put("resets", result.resets());
         counts.put("lost", result.lost());
@@ -48,11 +48,11 @@ final class KvBlackouts {
     }
 
     /**
-     * The longest pause of any client that overlaps no migration, once they have started
+     * The longest wait for a reply that overlaps no migration, once they have started
      * (the warm-up is left out: it has the clients' first, cold calls). The load's own
      * hiccups on this machine, to read the blackouts against.
      */
-    private static double quietGapMillis(KvLoadResult result, List<MigrationProgress> moves) {
+    private static double quietWaitMillis(KvLoadResult result, List<MigrationProgress> moves) {
         long first = moves.getFirst().getStartedUnixMillis();
         return result.waits().stream()
                 .filter(g -> g.fromMillis() >= first && moves.stream().noneMatch(m -> overlaps(g, m)))
@@ -60,8 +60,8 @@ final class KvBlackouts {
     }
 
     /** As {@link KvLoadResult#blackoutMillis} matches them. */
-    private static boolean overlaps(KvLoad.Wait gap, MigrationProgress migration) {
-        return gap.toMillis() >= migration.getStartedUnixMillis() && gap.fromMillis() <= endMillis(migration);
+    private static boolean overlaps(KvLoad.Wait wait, MigrationProgress migration) {
+        return wait.toMillis() >= migration.getStartedUnixMillis() && wait.fromMillis() <= endMillis(migration);
     }
 
     /** Nearest rank, as the kv load reports them: with 10 migrations, p99 is the longest. */

@@ -28,7 +28,7 @@ class KvBlackoutsTest {
         assertEquals(15.0, m.metrics().get("blackout_p50_ms"), "nearest rank");
         assertEquals(30.0, m.metrics().get("blackout_p99_ms"));
         assertEquals(30.0, m.metrics().get("blackout_max_ms"));
-        assertEquals(12.0, m.metrics().get("quiet_gap_max_ms"));
+        assertEquals(12.0, m.metrics().get("quiet_wait_max_ms"));
     }
 
     @Test
