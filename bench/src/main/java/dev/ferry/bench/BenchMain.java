@@ -4,6 +4,7 @@ import dev.ferry.bench.scenario.KvBlackoutScenario;
 import dev.ferry.bench.scenario.Measurement;
 import dev.ferry.bench.scenario.MigrationScenario;
 import dev.ferry.bench.scenario.ReferenceScenario;
+import dev.ferry.agent.migration.MigrationSettings;
 import dev.ferry.bench.scenario.Scenario;
 import dev.ferry.bench.scenario.TrackingOverheadScenario;
 import dev.ferry.common.units.ByteSizes;
@@ -39,7 +40,8 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--json", description = "Write the results as JSON to this file.")
     Path json;
 
-    @Option(names = "--channels", defaultValue = "2", description = "Channels per migration and reference connections.")
+    @Option(names = "--channels", defaultValue = "0",
+            description = "Channels per migration and reference connections (default: the agents' own, one per two cores, 1-4).")
     int channels;
 
     @Option(names = "--idle-size", defaultValue = "4g", description = "Guest size of the idle scenarios and the reference.")
@@ -86,6 +88,9 @@ public final class BenchMain implements Callable<Integer> {
         long idleBytes = ByteSizes.parse(idleSize);
         long dirtyBytes = ByteSizes.parse(dirtySize);
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        if (channels == 0) {
+            channels = MigrationSettings.DEFAULT_CHANNELS;  // the agents run on this machine: the same cores
+        }
         MigrationOptions options = MigrationOptions.newBuilder().setChannels(channels).build();
         try (BenchHosts hosts = BenchHosts.start(java, agentJar, controllerJar, dir);
              RawSender reference = selected.contains("reference")

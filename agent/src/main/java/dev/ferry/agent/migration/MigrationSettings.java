@@ -9,7 +9,11 @@ public record MigrationSettings(Duration maxDowntime, int maxRounds, int channel
                                 long bandwidthBytesPerSecond, boolean failOnStall, int stallRounds) {
     public static final Duration DEFAULT_MAX_DOWNTIME = Duration.ofMillis(50);
     public static final int DEFAULT_MAX_ROUNDS = 30;
-    public static final int DEFAULT_CHANNELS = 2;
+    /**
+     * One channel per two cores, 1 to 4. Measured on 2 cores (BENCHMARKS.md): more channels
+     * add threads and hand-offs there, not bandwidth, and one gives the lowest downtime.
+     */
+    public static final int DEFAULT_CHANNELS = Math.clamp(Runtime.getRuntime().availableProcessors() / 2, 1, 4);
     public static final int MAX_CHANNELS = 16;
     public static final int DEFAULT_STALL_ROUNDS = 5;
     public static final long MAX_DOWNTIME_MICROS = 3_600_000_000L;

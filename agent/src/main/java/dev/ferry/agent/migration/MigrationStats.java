@@ -84,9 +84,8 @@ final class MigrationStats {
         pauseNanos = System.nanoTime();
     }
 
-    /** The destination runs the guest: the downtime ends. */
-    synchronized void activated() {
-        long now = System.nanoTime();
+    /** The destination runs the guest: the downtime ends ({@code now}: when its ACTIVE arrived). */
+    synchronized void activated(long now) {
         progress.setDowntimeMicros(micros(now - pauseNanos)).setTotalMicros(micros(now - startNanos))
                 .setRemainingBytes(0);
     }

@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,6 +34,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class OutgoingMigration implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(OutgoingMigration.class);
+
+    private static final Control COMMIT = Control.newBuilder().setCommit(Commit.getDefaultInstance()).build();
 
     /** A last round this small is sent from the migration thread itself (8 MiB: a few ms at memory speed). */
     static final long INLINE_LAST_ROUND_PAGES = 2048;
@@ -54,6 +57,11 @@ public final class OutgoingMigration implements Runnable {
     private final ParallelRounds rounds;
     private volatile boolean cancelled;
     private boolean paused;
+    /** COMMIT was sent by the event loop the moment READY arrived (guarded by the lifecycle's lock). */
+    private boolean committedOnReady;
+    /** The migration thread gave up on the stop-and-copy: READY must no longer commit (same lock). */
+    private boolean readyCommitWithdrawn;
+    private volatile long committedNanos;
     private SourceDevices.Detached detached;
 
     public OutgoingMigration(MigrationTarget target, HostedGuest hosted, MigrationSettings settings,
@@ -105,8 +113,12 @@ public final class OutgoingMigration implements Runnable {
             preCopy();
             stopAndCopy();
         } catch (Exception e) {
-            rollBack(e);
-            return;
+            if (withdrawCommitOnReady()) {
+                rollBack(e);
+                return;
+            }
+            // READY arrived and COMMIT left with it while this thread was failing: no way back
+            log.warn("migration {}: {} after COMMIT was sent; waiting for ACTIVE", id(), e.toString());
         }
         try {
             commit();
@@ -198,6 +210,7 @@ public final class OutgoingMigration implements Runnable {
         detached = devices.detach();
         runRound(stats.rounds(), MigrationStatus.STOP_AND_COPY);
         long copied = System.nanoTime();
+        senders.getFirst().peer().onReady(this::commitOnReady);
         senders.getFirst().peer().write(Control.newBuilder().setDeviceState(DeviceState.newBuilder()
                 .setSpec(guest.spec()).addAllVcpuState(guest.cpuStates().stream().map(com.google.protobuf.ByteString::copyFrom).toList())
                 .setMemoryDigest(sent.value()).setPagesTotal(sum(senders, ChannelSender::pagesTotal))
@@ -206,6 +219,35 @@ public final class OutgoingMigration implements Runnable {
         awaitDiskReleased();
         log.info("migration {}: downtime so far: pause {} us, last round queued {} us, then READY {} us", id(),
                 (pausedAt - start) / 1000, (copied - pausedAt) / 1000, (System.nanoTime() - copied) / 1000);
+    }
+
+    /**
+     * On the event loop, as READY arrives: COMMIT at once if nothing stands in the way (not
+     * cancelled, the migration thread still waiting, the disk released). Null leaves the
+     * decision to the migration thread.
+     */
+    private Control commitOnReady() {
+        CompletableFuture<Void> disk = detached == null ? null : detached.diskReleased();
+        if (disk == null || !disk.isDone() || disk.isCompletedExceptionally()) {
+            return null;
+        }
+        synchronized (lifecycle) {
+            if (cancelled || readyCommitWithdrawn || lifecycle.current() != MigrationStatus.STOP_AND_COPY) {
+                return null;
+            }
+            lifecycle.transition(MigrationStatus.COMMITTING);
+            committedOnReady = true;
+        }
+        committedNanos = System.nanoTime();
+        return COMMIT;
+    }
+
+    /** True if READY can no longer commit (it has not): a rollback is safe. */
+    private boolean withdrawCommitOnReady() {
+        synchronized (lifecycle) {
+            readyCommitWithdrawn = true;
+            return !committedOnReady;
+        }
     }
 
     /** The destination takes the disk lock at COMMIT: this host's flush and release must be done by then. */
@@ -220,16 +262,24 @@ public final class OutgoingMigration implements Runnable {
     }
 
     private void commit() {
-        if (!beginCommit()) {
+        PeerChannel control = senders.getFirst().peer();
+        control.onReady(null);
+        boolean sent;
+        synchronized (lifecycle) {
+            sent = committedOnReady;
+            readyCommitWithdrawn = true;
+        }
+        if (!sent && !beginCommit()) {
             rollBack(new CancellationException("migration cancelled"));
             return;
         }
-        PeerChannel control = senders.getFirst().peer();
-        long committed = System.nanoTime();
+        long committed = sent ? committedNanos : System.nanoTime();
         stats.publish(MigrationStatus.COMMITTING);
         try {
             // from the moment COMMIT may have left, only ACTIVE (completed) or fencing remain
-            control.write(Control.newBuilder().setCommit(Commit.getDefaultInstance()).build());
+            if (!sent) {
+                control.write(COMMIT);
+            }
             Control reply = control.receive(timeouts.active());
             if (reply.hasError() && reply.getError().getCode() == StreamErrorCode.DISCARDED) {
                 // the one way back after COMMIT: the destination says it will never run its copy
@@ -241,8 +291,9 @@ public final class OutgoingMigration implements Runnable {
             fence(e);
             return;
         }
-        log.info("migration {}: COMMIT to ACTIVE {} us", id(), (System.nanoTime() - committed) / 1000);
-        complete();
+        log.info("migration {}: COMMIT{} to ACTIVE {} us", id(), sent ? " (sent as READY arrived)" : "",
+                (control.lastArrivalNanos() - committed) / 1000);
+        complete(control.lastArrivalNanos());
     }
 
     /** Moves to COMMITTING unless a cancel got in first; one lock with {@link #cancel}. */
@@ -256,8 +307,8 @@ public final class OutgoingMigration implements Runnable {
         }
     }
 
-    private void complete() {
-        stats.activated();
+    private void complete(long activeArrivedNanos) {
+        stats.activated(activeArrivedNanos);
         devices.handedOff(target.destinationHost());
         closeChannels();
         int mismatches = sent.countMismatches(memory.segment());

@@ -21,9 +21,24 @@ public final class PeerChannel implements AutoCloseable {
     private static final int INBOX_LIMIT = 64;
 
     private final Channel channel;
-    private final BlockingQueue<Control> inbox = new LinkedBlockingQueue<>(INBOX_LIMIT + 1);
+    private final BlockingQueue<Arrival> inbox = new LinkedBlockingQueue<>(INBOX_LIMIT + 1);
     private final Object writable = new Object();
     private volatile String closeReason;
+    private volatile ReadyReply onReady;
+    private long lastArrivalNanos;
+
+    private record Arrival(Control message, long nanos) {}
+
+    /**
+     * What to send the moment READY arrives, decided on the event loop: the answer goes out
+     * without waking the migration thread and waiting for it (each wake-up costs a
+     * millisecond or more on a busy host, inside the downtime).
+     */
+    @FunctionalInterface
+    public interface ReadyReply {
+        /** The message to send at once, or null to leave the answer to the migration thread. */
+        Control answer();
+    }
 
     PeerChannel(Channel channel) {
         this.channel = channel;
@@ -32,7 +47,16 @@ public final class PeerChannel implements AutoCloseable {
     // ---- called from the event loop (OutgoingChannelHandler)
 
     void onControl(Control message) {
-        if (inbox.size() >= INBOX_LIMIT || !inbox.offer(message)) {
+        long now = System.nanoTime();
+        ReadyReply ready = onReady;
+        if (ready != null && message.hasReady()) {
+            onReady = null;
+            Control answer = ready.answer();
+            if (answer != null) {
+                write(answer);
+            }
+        }
+        if (inbox.size() >= INBOX_LIMIT || !inbox.offer(new Arrival(message, now))) {
             onClosed("destination flooded this channel with control messages");
             channel.close();
         }
@@ -48,7 +72,7 @@ public final class PeerChannel implements AutoCloseable {
         if (closeReason == null) {
             closeReason = reason;
         }
-        inbox.offer(CLOSED);  // a full inbox still ends with the close: receive() checks closeReason too
+        inbox.offer(new Arrival(CLOSED, System.nanoTime()));  // a full inbox still ends with the close: receive() checks closeReason too
         onWritabilityChanged();
     }
 
@@ -75,20 +99,31 @@ public final class PeerChannel implements AutoCloseable {
         return channel.writeAndFlush(message).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
     }
 
+    /** Sets (or clears, with null) what to answer when READY arrives; see {@link ReadyReply}. */
+    public void onReady(ReadyReply reply) {
+        this.onReady = reply;
+    }
+
     /** The next control message from the destination; fails if the channel closes or time runs out. */
     public Control receive(Duration timeout) throws IOException, InterruptedException {
-        Control message = inbox.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
-        if (message == null && closeReason != null) {
-            message = CLOSED;
+        Arrival arrival = inbox.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        if (arrival == null && closeReason != null) {
+            arrival = new Arrival(CLOSED, System.nanoTime());
         }
-        if (message == null) {
+        if (arrival == null) {
             throw new IOException("no answer from " + channel.remoteAddress() + " within " + timeout);
         }
-        if (message == CLOSED) {
-            inbox.offer(CLOSED);
+        if (arrival.message() == CLOSED) {
+            inbox.offer(arrival);
             throw new IOException("channel to " + channel.remoteAddress() + " closed: " + closeReason);
         }
-        return message;
+        lastArrivalNanos = arrival.nanos();
+        return arrival.message();
+    }
+
+    /** When the message {@link #receive} last returned came off the wire (System.nanoTime). */
+    public long lastArrivalNanos() {
+        return lastArrivalNanos;
     }
 
     private void checkOpen() throws IOException {

@@ -26,7 +26,7 @@ class MigrationSettingsTest {
         MigrationSettings s = MigrationSettings.from(MigrationOptions.getDefaultInstance());
         assertEquals(Duration.ofMillis(50), s.maxDowntime());
         assertEquals(30, s.maxRounds());
-        assertEquals(2, s.channels());
+        assertEquals(MigrationSettings.DEFAULT_CHANNELS, s.channels());
         assertEquals(0, s.bandwidthBytesPerSecond(), "unlimited");
         assertFalse(s.failOnStall(), "stop anyway");
         assertEquals(5, s.stallRounds());
@@ -73,7 +73,9 @@ class MigrationSettingsTest {
 
     @Test
     void zeroChannelsOnlyInTheRecordItself() {
-        assertEquals(2, MigrationSettings.from(options().setChannels(0).build()).channels(), "0 means the default");
+        assertEquals(MigrationSettings.DEFAULT_CHANNELS, MigrationSettings.from(options().setChannels(0).build()).channels(),
+                "0 means the default");
+        assertTrue(MigrationSettings.DEFAULT_CHANNELS >= 1 && MigrationSettings.DEFAULT_CHANNELS <= 4);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new MigrationSettings(Duration.ofMillis(50), 30, 0, 0, false, 5));
         assertTrue(e.getMessage().contains("channels"), e.getMessage());
@@ -115,7 +117,7 @@ class MigrationSettingsTest {
     @Test
     void toOptionsFillsInTheDefaults() {
         MigrationOptions filled = MigrationSettings.from(MigrationOptions.getDefaultInstance()).toOptions();
-        assertEquals(MigrationOptions.newBuilder().setMaxDowntimeMicros(50_000).setMaxRounds(30).setChannels(2)
+        assertEquals(MigrationOptions.newBuilder().setMaxDowntimeMicros(50_000).setMaxRounds(30).setChannels(MigrationSettings.DEFAULT_CHANNELS)
                 .setBandwidthBytesPerSecond(0).setOnStall(StallAction.STALL_STOP_ANYWAY).setStallRounds(5).build(), filled);
     }
 

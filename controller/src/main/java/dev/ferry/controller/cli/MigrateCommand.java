@@ -34,7 +34,8 @@ final class MigrateCommand implements Callable<Integer> {
     @Option(names = "--max-rounds", defaultValue = "30", description = "Switch over after this many rounds (default: ${DEFAULT-VALUE}).")
     private int maxRounds;
 
-    @Option(names = "--channels", defaultValue = "2", description = "Parallel data channels (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--channels", defaultValue = "0",
+            description = "Parallel data channels, 1-16 (default: the source host's choice, one per two of its cores, 1-4).")
     private int channels;
 
     @Option(names = "--bandwidth", paramLabel = "RATE", defaultValue = "unlimited", converter = Converters.Rate.class,
