@@ -34,7 +34,13 @@ public final class KvBlackoutScenario implements Scenario {
     private static final long MEMORY = 64L << 20;
     private static final int CLIENTS = 8;
     private static final int MIGRATIONS = 10;
-    private static final Duration WARMUP = Duration.ofMillis(500);
+    /**
+     * Load runs before the first move until the rate settles (the switch, kv and client
+     * paths compiled: the agents warm only the migration path at start): at least 3 s, then
+     * until a second's ops/s is within 10 % of the one before, at most 20 s.
+     */
+    private static final Duration WARMUP_MIN = Duration.ofSeconds(3);
+    private static final Duration WARMUP_MAX = Duration.ofSeconds(20);
     /** Between two migrations, so each one's pause is over (and measured) before the next starts. */
     private static final Duration BETWEEN = Duration.ofMillis(150);
     /** The load's own limit, only a backstop: the scenario stops it after the last migration. */
@@ -77,13 +83,30 @@ public final class KvBlackoutScenario implements Scenario {
         List<MigrationProgress> moves;
         KvLoadResult result;
         try {
-            Thread.sleep(WARMUP);
+            warmUp(load);
             moves = backAndForth(guest);
         } finally {
             load.stop();
             result = load.await();
         }
         return KvBlackouts.measurement(result, moves);
+    }
+
+    private static void warmUp(KvLoad load) throws InterruptedException {
+        long start = System.nanoTime();
+        long previousRate = -1;
+        long before = load.answered();
+        while (System.nanoTime() - start < WARMUP_MAX.toNanos()) {
+            Thread.sleep(1000);
+            long now = load.answered();
+            long rate = now - before;
+            before = now;
+            boolean settled = previousRate > 0 && Math.abs(rate - previousRate) <= previousRate / 10;
+            if (settled && System.nanoTime() - start >= WARMUP_MIN.toNanos()) {
+                return;
+            }
+            previousRate = rate;
+        }
     }
 
     private List<MigrationProgress> backAndForth(GuestSpec guest) throws InterruptedException {

@@ -74,6 +74,8 @@ public final class KvLoad {
     private final List<Client> clients = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    /** Calls answered so far, over all clients, for watching the load while it runs. */
+    private final java.util.concurrent.atomic.LongAdder answered = new java.util.concurrent.atomic.LongAdder();
     private long startNanos;
 
     private KvLoad(Options options) {
@@ -103,6 +105,11 @@ public final class KvLoad {
 
     public void stop() {
         stop.set(true);
+    }
+
+    /** Calls answered so far by all clients (read while the load runs). */
+    public long answered() {
+        return answered.sum();
     }
 
     /** Waits for the clients (the duration plus the final read-back), then sums up. */
@@ -198,6 +205,7 @@ public final class KvLoad {
                 return;
             }
             ops++;
+            answered.increment();
             check(op, key, value, reply);
         }
 
