@@ -5,6 +5,7 @@ import dev.ferry.agent.guest.GuestDevices;
 import dev.ferry.agent.network.VirtualNic;
 import dev.ferry.agent.network.VirtualSwitch;
 import dev.ferry.agent.storage.DiskImage;
+import dev.ferry.agent.storage.DiskLockedException;
 import dev.ferry.agent.storage.SharedStorage;
 import dev.ferry.agent.storage.StorageMismatchException;
 import dev.ferry.common.net.MacAddress;
@@ -102,15 +103,17 @@ public final class HostOperations implements AutoCloseable {
         if (guests.all().stream().anyMatch(g -> g.nic().mac().equals(mac))) {
             throw new IllegalArgumentException("MAC " + mac + " is already used by another guest on " + hostName);
         }
-        if (checked.getProgram().hasKv() && storage == null) {
-            throw new IllegalArgumentException("program kv logs to a disk, and host " + hostName
+        if ((checked.getProgram().hasKv() || checked.hasDisk()) && storage == null) {
+            throw new IllegalArgumentException((checked.hasDisk() ? "the guest is to use disk " + checked.getDisk().getImage()
+                    : "program kv logs to a disk") + ", and host " + hostName
                     + " has no shared storage: start its agent with --storage DIR");
         }
         guests.reserve(checked.getName(), checked.getMemoryBytes());
         HostedGuest hosted;
         DiskImage disk = null;
         try {
-            disk = storage == null ? null : storage.create(checked.getName(), diskBytes(checked));
+            disk = storage == null ? null : checked.hasDisk() ? adopt(checked)
+                    : storage.create(checked.getName(), diskBytes(checked));
             GuestSpec.Builder spec = checked.toBuilder().setMac(mac.toString()).setDiskBytes(0);
             if (disk != null) {
                 spec.setDisk(disk.spec());
@@ -123,7 +126,9 @@ public final class HostOperations implements AutoCloseable {
         } catch (RuntimeException e) {
             if (disk != null) {
                 disk.closeQuietly();
-                deleteQuietly(disk.spec());
+                if (!checked.hasDisk()) {
+                    deleteQuietly(disk.spec());  // ours, made a moment ago; an adopted disk stays
+                }
             }
             throw e;
         } finally {
@@ -135,6 +140,16 @@ public final class HostOperations implements AutoCloseable {
         log.info("guest {} created: {} bytes, {}, MAC {}{}", hosted.name(), checked.getMemoryBytes(),
                 checked.getProgram().getProgramCase(), mac, disk == null ? "" : ", disk " + disk.spec().getImage());
         return hosted.info(hostName);
+    }
+
+    private DiskImage adopt(GuestSpec spec) throws IOException {
+        try {
+            return storage.adopt(spec.getDisk().getImage());
+        } catch (StorageMismatchException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        } catch (DiskLockedException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
     }
 
     private static long diskBytes(GuestSpec spec) {
@@ -161,7 +176,12 @@ public final class HostOperations implements AutoCloseable {
         return Guest.checkSpec(spec);
     }
 
-    public synchronized void destroyGuest(String name) {
+    public void destroyGuest(String name) {
+        destroyGuest(name, false);
+    }
+
+    /** Destroys a guest; its disk image is deleted unless {@code keepDisk}. */
+    public synchronized void destroyGuest(String name, boolean keepDisk) {
         HostedGuest hosted = find(name);
         if (hosted.state() == GuestState.GUEST_MIGRATING_OUT) {
             throw new IllegalStateException("guest '" + name + "' is migrating out; cancel the migration first");
@@ -171,9 +191,12 @@ public final class HostOperations implements AutoCloseable {
         hosted.guest().close();
         if (hosted.disk() != null) {
             hosted.disk().closeQuietly();
-            deleteQuietly(hosted.disk().spec());
+            if (!keepDisk) {
+                deleteQuietly(hosted.disk().spec());
+            }
         }
-        log.info("guest {} destroyed", name);
+        log.info("guest {} destroyed{}", name, keepDisk && hosted.disk() != null
+                ? "; its disk " + hosted.disk().spec().getImage() + " is kept" : "");
     }
 
     public List<GuestInfo> listGuests() {
@@ -230,7 +253,7 @@ public final class HostOperations implements AutoCloseable {
         try {
             storage.check(spec.getDisk());
         } catch (StorageMismatchException e) {
-            throw new IllegalStateException("host " + hostName + " refuses guest " + spec.getName() + ": " + e.getMessage(), e);
+            throw new IllegalStateException("cannot take guest " + spec.getName() + " here: " + e.getMessage(), e);
         }
     }
 

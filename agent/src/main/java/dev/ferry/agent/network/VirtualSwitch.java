@@ -53,6 +53,13 @@ public final class VirtualSwitch implements AutoCloseable {
     private final ForwardingTable table = new ForwardingTable();
     private final Map<MacAddress, GuestPort> ports = new HashMap<>();
     private final Map<MacAddress, ClientPort> clients = new HashMap<>();
+    /**
+     * Guests withdrawn (destroyed) lately, and when: the controller's list may still name
+     * them for a heartbeat or two, and must not bring them back. Its host's own announcement
+     * (a guest created again with the same MAC) does.
+     */
+    private final Map<MacAddress, Long> withdrawnAt = new HashMap<>();
+    private static final long WITHDRAWN_MEMORY_NANOS = TimeUnit.SECONDS.toNanos(30);
     private final EventExecutor thread;
     private final boolean ownThread;
     private final SecureRandom random = new SecureRandom();
@@ -101,6 +108,7 @@ public final class VirtualSwitch implements AutoCloseable {
         run(() -> {
             GuestPort port = new GuestPort(guest, nic, epoch);
             ports.put(nic.mac(), port);
+            withdrawnAt.remove(nic.mac());
             table.update(new ForwardingTable.Location(guest, nic.mac(), host, epoch));
             nic.onTransmit(() -> run(() -> drain(port)));
             drain(port);  // a restored vNIC may hold frames the guest sent on the source
@@ -108,13 +116,17 @@ public final class VirtualSwitch implements AutoCloseable {
         });
     }
 
-    /** The guest is gone from this host (destroyed). */
+    /** The guest is gone (destroyed here): forget it, and tell every peer to forget it too. */
     public void unplug(MacAddress mac) {
         run(() -> {
             GuestPort port = ports.remove(mac);
             if (port != null) {
                 table.remove(mac, port.epoch);
+                withdrawnAt.put(mac, System.nanoTime());
                 rejectHeld(port, "guest " + port.guest + " was destroyed");
+                SwitchMessage withdrawn = SwitchMessage.newBuilder().setAnnounce(Announce.newBuilder()
+                        .setLocation(location(port)).setWithdrawn(true)).build();
+                trunks.peers().forEach(peer -> trunks.send(peer, withdrawn));
             }
         });
     }
@@ -163,8 +175,11 @@ public final class VirtualSwitch implements AutoCloseable {
     /** Locations reported by the controller; only newer ones change anything. */
     public void learn(List<GuestLocation> locations) {
         run(() -> {
+            long now = System.nanoTime();
+            withdrawnAt.values().removeIf(at -> now - at > WITHDRAWN_MEMORY_NANOS);
             for (GuestLocation location : locations) {
-                parse(location).filter(l -> !l.host().equals(host)).ifPresent(this::learnFromPeer);
+                parse(location).filter(l -> !l.host().equals(host) && !withdrawnAt.containsKey(l.mac()))
+                        .ifPresent(this::learnFromPeer);
             }
         });
     }
@@ -242,7 +257,15 @@ public final class VirtualSwitch implements AutoCloseable {
     }
 
     public void fromPeer(Announce announce) {
-        run(() -> parse(announce.getLocation()).ifPresent(this::learnFromPeer));
+        run(() -> parse(announce.getLocation()).ifPresent(location -> {
+            if (announce.getWithdrawn()) {
+                table.remove(location.mac(), location.epoch());  // unless it has moved on since
+                withdrawnAt.put(location.mac(), System.nanoTime());
+            } else {
+                withdrawnAt.remove(location.mac());
+                learnFromPeer(location);
+            }
+        }));
     }
 
     public void fromPeer(Notice notice) {
@@ -360,9 +383,13 @@ public final class VirtualSwitch implements AutoCloseable {
         }
     }
 
-    private void announce(GuestPort port) {
-        GuestLocation location = GuestLocation.newBuilder().setGuest(port.guest).setMac(port.nic.mac().toString())
+    private GuestLocation location(GuestPort port) {
+        return GuestLocation.newBuilder().setGuest(port.guest).setMac(port.nic.mac().toString())
                 .setHost(host).setEpoch(port.epoch).build();
+    }
+
+    private void announce(GuestPort port) {
+        GuestLocation location = location(port);
         for (int round = 0; round < ANNOUNCE_DELAYS.size(); round++) {
             int r = round;
             Runnable send = () -> {

@@ -39,7 +39,7 @@ public final class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBas
     @Override
     public void destroyGuest(AgentDestroyGuestRequest request, StreamObserver<AgentDestroyGuestResponse> response) {
         answer(response, () -> {
-            host.destroyGuest(request.getName());
+            host.destroyGuest(request.getName(), request.getKeepDisk());
             return AgentDestroyGuestResponse.getDefaultInstance();
         });
     }

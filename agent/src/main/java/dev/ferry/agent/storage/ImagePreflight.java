@@ -52,6 +52,19 @@ final class ImagePreflight {
         return file;
     }
 
+    /** The spec of the image at {@code image} (relative to the mount), as its header says. */
+    DiskSpec describe(String image) throws StorageMismatchException {
+        DiskSpec named = DiskSpec.newBuilder().setImage(image).build();
+        Path file = resolve(named);
+        if (!Files.exists(file)) {
+            throw refuse(Reason.MISSING, "there is no disk image " + image + " under " + root
+                    + ": give the path `ferry guests` showed, relative to the shared mount (e.g. disks/NAME-ID.img)");
+        }
+        ImageHeader header = readHeader(named, file);
+        return named.toBuilder().setImage(root.relativize(file).toString()).setImageId(header.id().toString())
+                .setSizeBytes(header.dataSize()).build();
+    }
+
     void check(DiskSpec spec) throws StorageMismatchException {
         Path file = resolve(spec);
         UUID id = imageId(spec);

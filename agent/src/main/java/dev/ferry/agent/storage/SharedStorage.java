@@ -114,6 +114,24 @@ public final class SharedStorage {
         preflight.check(spec);
     }
 
+    /**
+     * An existing image (path relative to the mount), opened and locked for a guest created
+     * on it: a guest destroyed with its disk kept, or whose host died. Throws
+     * {@link DiskLockedException} while a running guest (on any host) holds it.
+     */
+    public DiskImage adopt(String image) throws IOException {
+        DiskSpec spec = preflight.describe(image);
+        DiskImage disk = open(spec);
+        try {
+            disk.acquire();
+        } catch (IOException e) {
+            disk.closeQuietly();
+            throw e;
+        }
+        log.info("disk image {} adopted", spec.getImage());
+        return disk;
+    }
+
     /** Checks {@code spec}, then opens its image without taking the lock. */
     public DiskImage open(DiskSpec spec) throws IOException {
         check(spec);

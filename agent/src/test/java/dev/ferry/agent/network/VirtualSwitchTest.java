@@ -238,10 +238,39 @@ class VirtualSwitchTest {
     }
 
     @Test
-    void aDestroyedGuestIsForgotten() throws Exception {
+    void aDestroyedGuestIsForgottenEverywhere() throws Exception {
         a.plugIn("kv", new VirtualNic(GUEST), 1);
+        network.settle();
+        assertEquals("a", c.lookup(GUEST).get(5, TimeUnit.SECONDS).orElseThrow().getHost());
         a.unplug(GUEST);
-        a.flush(Duration.ofSeconds(5));
-        assertTrue(a.lookup(GUEST).get(5, TimeUnit.SECONDS).isEmpty());
+        network.settle();
+        for (VirtualSwitch s : List.of(a, b, c)) {
+            assertTrue(s.lookup(GUEST).get(5, TimeUnit.SECONDS).isEmpty(), "table on " + s.host());
+        }
+        FakeNetwork.ClientEnd end = new FakeNetwork.ClientEnd();
+        b.attach(new ClientPort(end), "kv");
+        assertEquals(NoticeCode.UNKNOWN_GUEST, end.next().getNotice().getCode(), "a client learns at once it is gone");
+
+        // the controller's answer may still list it for a heartbeat: that must not bring it back
+        b.learn(List.of(GuestLocation.newBuilder().setGuest("kv").setMac(GUEST.toString()).setHost("a").setEpoch(1).build()));
+        network.settle();
+        assertTrue(b.lookup(GUEST).get(5, TimeUnit.SECONDS).isEmpty());
+        // created again with the same MAC: its host's announcement counts
+        c.plugIn("kv", new VirtualNic(GUEST), 1);
+        network.settle();
+        assertEquals("c", b.lookup(GUEST).get(5, TimeUnit.SECONDS).orElseThrow().getHost());
+    }
+
+    @Test
+    void aLateWithdrawalDoesNotForgetAGuestThatMovedOn() throws Exception {
+        a.plugIn("kv", new VirtualNic(GUEST), 1);
+        network.settle();
+        a.handOff(GUEST, "b", 2);
+        b.plugIn("kv", new VirtualNic(GUEST), 2);
+        network.settle();
+        c.fromPeer(dev.ferry.proto.v1.Announce.newBuilder().setWithdrawn(true).setLocation(GuestLocation.newBuilder()
+                .setGuest("kv").setMac(GUEST.toString()).setHost("a").setEpoch(1)).build());
+        network.settle();
+        assertEquals("b", c.lookup(GUEST).get(5, TimeUnit.SECONDS).orElseThrow().getHost());
     }
 }

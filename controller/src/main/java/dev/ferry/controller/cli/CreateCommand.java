@@ -5,6 +5,7 @@ import dev.ferry.proto.v1.DirtierSpec;
 import dev.ferry.proto.v1.DirtyPattern;
 import dev.ferry.proto.v1.GuestInfo;
 import dev.ferry.proto.v1.GuestSpec;
+import dev.ferry.proto.v1.DiskSpec;
 import dev.ferry.proto.v1.IdleSpec;
 import dev.ferry.proto.v1.KvSpec;
 import dev.ferry.proto.v1.ProgramSpec;
@@ -66,6 +67,10 @@ final class CreateCommand implements Callable<Integer> {
             description = "Disk image size on the shared storage (default: 64m; only on hosts started with --storage).")
     private long diskSize;
 
+    @Option(names = "--disk", paramLabel = "IMAGE",
+            description = "Use this existing disk image (relative to the shared storage, as `ferry guests` shows it) instead of a new one: a kv guest rebuilds its store from the log on it.")
+    private String disk;
+
     @Override
     public Integer call() {
         CreateGuestRequest request = CreateGuestRequest.newBuilder().setHost(host).setSpec(spec()).build();
@@ -83,6 +88,9 @@ final class CreateCommand implements Callable<Integer> {
                 .setProgram(programSpec()).setDiskBytes(diskSize);
         if (mac != null) {
             spec.setMac(mac);
+        }
+        if (disk != null) {
+            spec.setDisk(DiskSpec.newBuilder().setImage(disk));
         }
         return spec.build();
     }

@@ -5,6 +5,7 @@ import dev.ferry.proto.v1.DestroyGuestResponse;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
 @Command(name = "destroy", description = "Destroy a guest and free its memory.")
@@ -16,9 +17,12 @@ final class DestroyCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "NAME", description = "Guest to destroy.")
     private String name;
 
+    @Option(names = "--keep-disk", description = "Leave its disk image on the shared storage (create --disk IMAGE brings the guest back from it).")
+    private boolean keepDisk;
+
     @Override
     public Integer call() {
-        DestroyGuestRequest request = DestroyGuestRequest.newBuilder().setName(name).build();
+        DestroyGuestRequest request = DestroyGuestRequest.newBuilder().setName(name).setKeepDisk(keepDisk).build();
         DestroyGuestResponse response = ferry.call(stub -> FerryCommand.unary(stub).destroyGuest(request));
         if (ferry.json()) {
             Json.print(ferry.out(), response);

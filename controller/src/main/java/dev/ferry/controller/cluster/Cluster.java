@@ -146,9 +146,13 @@ public final class Cluster {
     }
 
     public CompletableFuture<Void> destroyGuest(String name) {
+        return destroyGuest(name, false);
+    }
+
+    public CompletableFuture<Void> destroyGuest(String name, boolean keepDisk) {
         GuestInfo guest = guest(name);
         Agent agent = agent(guest.getHost());
-        return CompletableFuture.runAsync(() -> destroyOn(agent, name), agentCalls);
+        return CompletableFuture.runAsync(() -> destroyOn(agent, name, keepDisk), agentCalls);
     }
 
     private GuestInfo createOn(Agent agent, CreateGuestRequest request) {
@@ -160,8 +164,9 @@ public final class Cluster {
         return placed;
     }
 
-    private void destroyOn(Agent agent, String name) {
-        agent.call(callTimeout, stub -> stub.destroyGuest(AgentDestroyGuestRequest.newBuilder().setName(name).build()));
+    private void destroyOn(Agent agent, String name, boolean keepDisk) {
+        agent.call(callTimeout, stub -> stub.destroyGuest(AgentDestroyGuestRequest.newBuilder().setName(name)
+                .setKeepDisk(keepDisk).build()));
         guests.remove(agent.host(), name);
         LOG.info("host {}: destroyed guest {}", agent.host(), name);
     }

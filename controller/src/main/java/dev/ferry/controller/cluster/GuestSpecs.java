@@ -29,8 +29,9 @@ final class GuestSpecs {
                 throw RequestRejectedException.invalid(e.getMessage());
             }
         }
-        if (spec.hasDisk()) {
-            throw RequestRejectedException.invalid("a new guest's disk is created by its host; give only disk_bytes");
+        if (spec.hasDisk() && spec.getDisk().getImage().isBlank()) {
+            throw RequestRejectedException.invalid("a disk to adopt needs its image path (relative to the shared"
+                    + " storage); leave the disk out for a new one");
         }
     }
 }

@@ -77,7 +77,7 @@ public final class ControllerGrpcService extends ControllerServiceGrpc.Controlle
     public void destroyGuest(DestroyGuestRequest request, StreamObserver<DestroyGuestResponse> response) {
         replyLater(response, () -> {
             migrations.requireIdle(request.getName());
-            return cluster.destroyGuest(request.getName()).thenApply(done -> DestroyGuestResponse.getDefaultInstance());
+            return cluster.destroyGuest(request.getName(), request.getKeepDisk()).thenApply(done -> DestroyGuestResponse.getDefaultInstance());
         });
     }
 

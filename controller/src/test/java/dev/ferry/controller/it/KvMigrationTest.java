@@ -161,6 +161,43 @@ class KvMigrationTest {
         assertTrue(nobody.err().contains("no guest 'nobody'"), nobody.toString());
     }
 
+    @Test
+    void aKvGuestComesBackFromItsDiskOnAnotherHost() throws Exception {
+        assertEquals(0, CliRun.run(controller, "create", "shop", "--host", "host-a", "--memory", "16m", "--program", "kv").code());
+        awaitEveryAgentKnows("shop");
+        for (int i = 0; i < 20; i++) {
+            assertEquals(0, CliRun.run(controller, "kv", "shop", "put", "k" + i, "v" + i).code());
+        }
+        assertEquals(0, CliRun.run(controller, "kv", "shop", "del", "k3").code());
+        String image = guest("shop").getSpec().getDisk().getImage();
+        CliRun destroyed = CliRun.run(controller, "destroy", "shop", "--keep-disk");
+        assertEquals(0, destroyed.code(), destroyed.toString());
+
+        CliRun created = CliRun.run(controller, "create", "shop2", "--host", "host-b", "--memory", "16m", "--program", "kv",
+                "--disk", image);
+        assertEquals(0, created.code(), created.toString());
+        assertEquals(image, guest("shop2").getSpec().getDisk().getImage());
+        awaitEveryAgentKnows("shop2");
+        assertEquals("v7", CliRun.run(controller, "kv", "shop2", "get", "k7").out().strip(), "rebuilt from the disk log");
+        assertEquals("v19", CliRun.run(controller, "kv", "shop2", "get", "k19", "--via", "host-c").out().strip());
+        assertEquals(7, CliRun.run(controller, "kv", "shop2", "get", "k3").code(), "the delete was logged too");
+
+        CliRun twice = CliRun.run(controller, "create", "shop3", "--host", "host-c", "--memory", "16m", "--program", "kv",
+                "--disk", image);
+        assertEquals(4, twice.code(), twice.toString());
+        assertTrue(twice.err().contains("locked"), "a disk in use by a running guest is refused: " + twice);
+        CliRun nowhere = CliRun.run(controller, "create", "shop4", "--host", "host-c", "--memory", "16m", "--program", "kv",
+                "--disk", "disks/nothing.img");
+        assertEquals(4, nowhere.code(), nowhere.toString());
+        assertTrue(nowhere.err().contains("no disk image disks/nothing.img"), nowhere.toString());
+    }
+
+    private GuestInfo guest(String name) throws Exception {
+        ListGuestsResponse.Builder guests = ListGuestsResponse.newBuilder();
+        JsonFormat.parser().merge(CliRun.run(controller, "guests", "--output", "json").out(), guests);
+        return guests.getGuestsList().stream().filter(g -> g.getSpec().getName().equals(name)).findFirst().orElseThrow();
+    }
+
     /** Every switch port lets a client attach to the guest (the creating host announced it). */
     private void awaitEveryAgentKnows(String guest) throws Exception {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
