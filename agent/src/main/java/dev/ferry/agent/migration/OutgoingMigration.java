@@ -211,6 +211,8 @@ public final class OutgoingMigration implements Runnable {
         runRound(stats.rounds(), MigrationStatus.STOP_AND_COPY);
         long copied = System.nanoTime();
         senders.getFirst().peer().onReady(this::commitOnReady);
+        // the guest runs there from ACTIVE on: frames held for it leave at once, not after this thread wakes
+        senders.getFirst().peer().onActive(this::handOffOnActive);
         senders.getFirst().peer().write(Control.newBuilder().setDeviceState(DeviceState.newBuilder()
                 .setSpec(guest.spec()).addAllVcpuState(guest.cpuStates().stream().map(com.google.protobuf.ByteString::copyFrom).toList())
                 .setMemoryDigest(sent.value()).setPagesTotal(sum(senders, ChannelSender::pagesTotal))
@@ -240,6 +242,16 @@ public final class OutgoingMigration implements Runnable {
         }
         committedNanos = System.nanoTime();
         return COMMIT;
+    }
+
+    /** ACTIVE counts only after COMMIT: a destination saying it early is wrong, and the guest still lives here. */
+    private void handOffOnActive() {
+        synchronized (lifecycle) {
+            if (lifecycle.current() != MigrationStatus.COMMITTING) {
+                return;
+            }
+        }
+        devices.handedOff(target.destinationHost());
     }
 
     /** True if READY can no longer commit (it has not): a rollback is safe. */

@@ -25,6 +25,7 @@ public final class PeerChannel implements AutoCloseable {
     private final Object writable = new Object();
     private volatile String closeReason;
     private volatile ReadyReply onReady;
+    private volatile Runnable onActive;
     private long lastArrivalNanos;
 
     private record Arrival(Control message, long nanos) {}
@@ -55,6 +56,11 @@ public final class PeerChannel implements AutoCloseable {
             if (answer != null) {
                 write(answer);
             }
+        }
+        Runnable active = onActive;
+        if (active != null && message.hasActive()) {
+            onActive = null;
+            active.run();
         }
         if (inbox.size() >= INBOX_LIMIT || !inbox.offer(new Arrival(message, now))) {
             onClosed("destination flooded this channel with control messages");
@@ -102,6 +108,11 @@ public final class PeerChannel implements AutoCloseable {
     /** Sets (or clears, with null) what to answer when READY arrives; see {@link ReadyReply}. */
     public void onReady(ReadyReply reply) {
         this.onReady = reply;
+    }
+
+    /** Runs {@code action} on the event loop as ACTIVE arrives, before the migration thread hears of it. */
+    public void onActive(Runnable action) {
+        this.onActive = action;
     }
 
     /** The next control message from the destination; fails if the channel closes or time runs out. */
