@@ -8,11 +8,11 @@ import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
 
 /** A hosted guest's devices as an outgoing migration moves them: disk lock and vNIC. */
-final class HostedDevices implements SourceDevices {
+public final class HostedDevices implements SourceDevices {
     private final HostedGuest hosted;
     private final VirtualSwitch vswitch;
 
-    HostedDevices(HostedGuest hosted, VirtualSwitch vswitch) {
+    public HostedDevices(HostedGuest hosted, VirtualSwitch vswitch) {
         this.hosted = hosted;
         this.vswitch = vswitch;
     }

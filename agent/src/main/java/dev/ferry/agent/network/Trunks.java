@@ -10,4 +10,17 @@ public interface Trunks {
 
     /** Every peer host with a known address. */
     Set<String> peers();
+
+    /** A switch alone: no peers (a host's private switch, tests). */
+    Trunks NONE = new Trunks() {
+        @Override
+        public boolean send(String host, SwitchMessage message) {
+            return false;
+        }
+
+        @Override
+        public Set<String> peers() {
+            return Set.of();
+        }
+    };
 }
