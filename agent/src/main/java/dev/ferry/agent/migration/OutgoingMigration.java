@@ -62,7 +62,8 @@ public final class OutgoingMigration implements Runnable {
     /** The migration thread gave up on the stop-and-copy: READY must no longer commit (same lock). */
     private boolean readyCommitWithdrawn;
     private volatile long committedNanos;
-    private SourceDevices.Detached detached;
+    /** Set by the migration thread before READY can arrive; read by the event loop in {@link #commitOnReady}. */
+    private volatile SourceDevices.Detached detached;
 
     public OutgoingMigration(MigrationTarget target, HostedGuest hosted, MigrationSettings settings,
                              MigrationTimeouts timeouts, PageStreamTransport transport, SourceDevices devices,
