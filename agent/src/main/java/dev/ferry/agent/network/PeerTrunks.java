@@ -10,6 +10,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import java.util.ArrayDeque;
@@ -28,6 +29,11 @@ import org.slf4j.LoggerFactory;
 final class PeerTrunks implements Trunks {
     private static final Logger log = LoggerFactory.getLogger(PeerTrunks.class);
     static final int PENDING_LIMIT = 8192;
+    /**
+     * A trunk may queue this much unsent before it drops frames (clients retransmit): room
+     * for a whole hold buffer (4096 frames of up to 4 KiB) passed on at a hand-off.
+     */
+    static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(16 << 20, 24 << 20);
     private static final int CONNECT_TIMEOUT_MILLIS = 2000;
 
     private final String host;
@@ -77,6 +83,7 @@ final class PeerTrunks implements Trunks {
         private final ArrayDeque<SwitchMessage> pending = new ArrayDeque<>();
         private Channel channel;
         private boolean connecting;
+        private long dropped;
 
         Trunk(String peer, HostPort address) {
             this.peer = peer;
@@ -85,6 +92,13 @@ final class PeerTrunks implements Trunks {
 
         synchronized void send(SwitchMessage message) {
             if (channel != null && channel.isActive()) {
+                if (!channel.isWritable()) {
+                    if (dropped++ % 1000 == 0) {
+                        log.warn("trunk to {} is congested ({} bytes queued): dropped {} messages so far; clients "
+                                + "retransmit", peer, channel.unsafe().outboundBuffer().totalPendingWriteBytes(), dropped);
+                    }
+                    return;
+                }
                 channel.writeAndFlush(message, channel.voidPromise());
                 return;
             }
@@ -102,6 +116,7 @@ final class PeerTrunks implements Trunks {
         private void connect() {
             ChannelFuture future = new Bootstrap().group(group).channel(NioSocketChannel.class)
                     .option(ChannelOption.TCP_NODELAY, true)
+                    .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MILLIS)
                     .handler(new ChannelInitializer<SocketChannel>() {
                         @Override

@@ -34,7 +34,7 @@ final class SwitchPortHandler extends SimpleChannelInboundHandler<SwitchMessage>
                     refuse(ctx, "Attach must be the first and only Attach on a connection");
                     return;
                 }
-                client = new ClientPort(ctx.channel()::writeAndFlush);
+                client = new ClientPort(reply -> toClient(ctx, reply));
                 vswitch.attach(client, message.getAttach().getGuest());
             }
             case PAYLOAD -> {
@@ -63,6 +63,15 @@ final class SwitchPortHandler extends SimpleChannelInboundHandler<SwitchMessage>
                 }
             }
             default -> refuse(ctx, "unexpected " + message.getBodyCase() + " on a switch port");
+        }
+    }
+
+    /** A client that does not read its replies loses them (bounded by the channel's water mark), not the switch its memory. */
+    private static void toClient(ChannelHandlerContext ctx, SwitchMessage message) {
+        if (ctx.channel().isWritable()) {
+            ctx.writeAndFlush(message, ctx.voidPromise());
+        } else {
+            log.debug("client {} is not reading: dropped a {}", ctx.channel().remoteAddress(), message.getBodyCase());
         }
     }
 
