@@ -78,7 +78,7 @@ final class MigrationWarmup {
                     to.plugIn(id, nic, epoch);
                     to.unplug(mac);
                     activated.close();
-                });
+                }, () -> { });
         IncomingMigration destination = new IncomingMigration(id, id, spec, memory, standby, incoming::remove);
         incoming.add(destination);
         HostedGuest hosted = new HostedGuest(guest, sourceNic, null, 1);

@@ -230,7 +230,7 @@ public final class HostOperations implements AutoCloseable {
         preflightStorage(spec);
         guests.reserve(spec.getName(), spec.getMemoryBytes());
         try {
-            IncomingMigration migration = reserveIncoming(request.getMigrationId(), spec);
+            IncomingMigration migration = reserveIncoming(request.getMigrationId(), spec, request.getSourceHost());
             timers.schedule(() -> expire(migration), reservationTimeout.toMillis(), TimeUnit.MILLISECONDS);
             log.info("migration {}: reserved {} bytes for guest {} from {}", request.getMigrationId(),
                     spec.getMemoryBytes(), spec.getName(), request.getSourceHost());
@@ -257,14 +257,14 @@ public final class HostOperations implements AutoCloseable {
         }
     }
 
-    private IncomingMigration reserveIncoming(String migrationId, GuestSpec spec) {
+    private IncomingMigration reserveIncoming(String migrationId, GuestSpec spec, String sourceHost) {
         GuestMemory memory = GuestMemory.allocate(spec.getMemoryBytes());
         IncomingGuest guest;
         DiskImage disk = null;
         try {
             disk = spec.hasDisk() ? storage.open(spec.getDisk()) : null;
             memory.pretouch();
-            guest = standby(spec, memory, disk);
+            guest = standby(spec, memory, disk, sourceHost);
         } catch (IOException e) {
             memory.close();
             throw new UncheckedIOException("cannot open the disk of guest " + spec.getName() + ": " + e.getMessage(), e);
@@ -297,15 +297,18 @@ public final class HostOperations implements AutoCloseable {
     }
 
     /** The destination's guest, built now with its vCPUs parked: activation only loads registers and resumes. */
-    private IncomingGuest standby(GuestSpec spec, GuestMemory memory, DiskImage disk) {
+    private IncomingGuest standby(GuestSpec spec, GuestMemory memory, DiskImage disk, String sourceHost) {
         VirtualNic nic = new VirtualNic(MacAddress.parse(spec.getMac()));
-        return new StandbyGuest(Guest.standby(spec, memory, new GuestDevices(nic, disk)), nic, disk, (guest, epoch) -> {
-            HostedGuest hosted = new HostedGuest(guest, nic, disk, epoch);
-            guests.add(hosted);
-            guest.resume();
-            vswitch.plugIn(guest.name(), nic, epoch);  // routes here from now on and announces the MAC
-            onPlacementChange.run();
-        });
+        StandbyGuest standby = new StandbyGuest(Guest.standby(spec, memory, new GuestDevices(nic, disk)), nic, disk,
+                (guest, epoch) -> {
+                    HostedGuest hosted = new HostedGuest(guest, nic, disk, epoch);
+                    guests.add(hosted);
+                    guest.resume();
+                    vswitch.plugIn(guest.name(), nic, epoch);  // routes here from now on and announces the MAC
+                    onPlacementChange.run();
+                }, () -> vswitch.abandon(nic.mac(), sourceHost));  // frames passed on at COMMIT go back
+        vswitch.expect(nic.mac());
+        return standby;
     }
 
     /** Starts streaming a guest to a prepared destination; returns at once. */

@@ -56,6 +56,11 @@ public final class HostedDevices implements SourceDevices {
     }
 
     @Override
+    public void committing(String destinationHost) {
+        vswitch.forwardHeld(hosted.nic().mac(), destinationHost);
+    }
+
+    @Override
     public void handedOff(String destinationHost) {
         vswitch.handOff(hosted.nic().mac(), destinationHost, hosted.epoch() + 1);
     }

@@ -24,14 +24,19 @@ public final class StandbyGuest implements IncomingGuest {
     private final VirtualNic nic;
     private final DiskImage disk;
     private final Start start;
+    private final Runnable onDiscard;
     private long epoch = 1;
 
-    /** {@code disk} may be null (a guest without a disk); it is opened, not locked. */
-    public StandbyGuest(Guest guest, VirtualNic nic, DiskImage disk, Start start) {
+    /**
+     * {@code disk} may be null (a guest without a disk); it is opened, not locked.
+     * {@code onDiscard} runs if the guest never runs here.
+     */
+    public StandbyGuest(Guest guest, VirtualNic nic, DiskImage disk, Start start, Runnable onDiscard) {
         this.guest = guest;
         this.nic = nic;
         this.disk = disk;
         this.start = start;
+        this.onDiscard = onDiscard;
     }
 
     @Override
@@ -57,6 +62,7 @@ public final class StandbyGuest implements IncomingGuest {
 
     @Override
     public void discard() {
+        onDiscard.run();
         guest.close();
         if (disk != null) {
             disk.closeQuietly();

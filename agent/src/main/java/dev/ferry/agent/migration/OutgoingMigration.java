@@ -242,6 +242,7 @@ public final class OutgoingMigration implements Runnable {
             committedOnReady = true;
         }
         committedNanos = System.nanoTime();
+        devices.committing(target.destinationHost());
         return COMMIT;
     }
 
@@ -292,6 +293,7 @@ public final class OutgoingMigration implements Runnable {
             // from the moment COMMIT may have left, only ACTIVE (completed) or fencing remain
             if (!sent) {
                 control.write(COMMIT);
+                devices.committing(target.destinationHost());
             }
             Control reply = control.receive(timeouts.active());
             if (reply.hasError() && reply.getError().getCode() == StreamErrorCode.DISCARDED) {

@@ -30,6 +30,9 @@ public interface SourceDevices {
      */
     void reattach() throws IOException;
 
+    /** COMMIT has left: frames for the guest may go to {@code destinationHost} from now on (it holds them until it runs the guest). */
+    void committing(String destinationHost);
+
     /** ACTIVE: the guest runs on {@code destinationHost}; pass on held frames and route there. */
     void handedOff(String destinationHost);
 
@@ -45,6 +48,9 @@ public interface SourceDevices {
 
         @Override
         public void reattach() {}
+
+        @Override
+        public void committing(String destinationHost) {}
 
         @Override
         public void handedOff(String destinationHost) {}

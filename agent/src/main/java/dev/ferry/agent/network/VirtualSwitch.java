@@ -53,6 +53,8 @@ public final class VirtualSwitch implements AutoCloseable {
     private final ForwardingTable table = new ForwardingTable();
     private final Map<MacAddress, GuestPort> ports = new HashMap<>();
     private final Map<MacAddress, ClientPort> clients = new HashMap<>();
+    /** Guests migrating here, not running yet: frames passed on at COMMIT wait here for activation. */
+    private final Map<MacAddress, ArrayDeque<HeldFrame>> arriving = new HashMap<>();
     /**
      * Guests withdrawn (destroyed) lately, and when: the controller's list may still name
      * them for a heartbeat or two, and must not bring them back. Its host's own announcement
@@ -70,6 +72,8 @@ public final class VirtualSwitch implements AutoCloseable {
         final VirtualNic nic;
         final long epoch;
         final ArrayDeque<HeldFrame> held = new ArrayDeque<>();  // while its vNIC is frozen for a migration
+        /** After COMMIT: where frames for the frozen guest go at once, instead of being held. */
+        String forwardTo;
 
         GuestPort(String guest, VirtualNic nic, long epoch) {
             this.guest = guest;
@@ -109,6 +113,12 @@ public final class VirtualSwitch implements AutoCloseable {
             GuestPort port = new GuestPort(guest, nic, epoch);
             ports.put(nic.mac(), port);
             withdrawnAt.remove(nic.mac());
+            ArrayDeque<HeldFrame> early = arriving.remove(nic.mac());
+            if (early != null) {  // after the restored queues: those frames are older
+                for (HeldFrame h = early.pollFirst(); h != null; h = early.pollFirst()) {
+                    deliverLocal(port, h.frame(), h.origin());
+                }
+            }
             table.update(new ForwardingTable.Location(guest, nic.mac(), host, epoch));
             nic.onTransmit(() -> run(() -> drain(port)));
             drain(port);  // a restored vNIC may hold frames the guest sent on the source
@@ -131,6 +141,42 @@ public final class VirtualSwitch implements AutoCloseable {
         });
     }
 
+    /** A guest is being prepared here (standby): frames for it that arrive before it runs wait. */
+    public void expect(MacAddress mac) {
+        run(() -> arriving.putIfAbsent(mac, new ArrayDeque<>()));
+    }
+
+    /** The incoming guest will not run here (discarded): frames that waited go back to {@code source}. */
+    public void abandon(MacAddress mac, String source) {
+        run(() -> {
+            ArrayDeque<HeldFrame> early = arriving.remove(mac);
+            if (early != null) {
+                for (HeldFrame h = early.pollFirst(); h != null; h = early.pollFirst()) {
+                    send(source, TrunkFrame.newBuilder().setFrame(ByteString.copyFrom(h.frame().encode()))
+                            .setOriginHost(h.origin()).setReturned(true).build(), h);
+                }
+            }
+        });
+    }
+
+    /**
+     * COMMIT has left for {@code destination}: the held frames go there now (it holds them
+     * until the guest runs, so they are not waiting for ACTIVE to come back first), and so
+     * does every frame that arrives later. A rollback ({@link #thaw}) stops it.
+     */
+    public void forwardHeld(MacAddress mac, String destination) {
+        run(() -> {
+            GuestPort port = ports.get(mac);
+            if (port == null || !port.nic.frozen()) {
+                return;
+            }
+            port.forwardTo = destination;
+            for (HeldFrame h = port.held.pollFirst(); h != null; h = port.held.pollFirst()) {
+                forward(destination, h.frame(), h.origin(), 0, false);
+            }
+        });
+    }
+
     /** The migration rolled back: the guest runs here again and gets the frames held meanwhile. */
     public void thaw(MacAddress mac) {
         run(() -> {
@@ -138,6 +184,7 @@ public final class VirtualSwitch implements AutoCloseable {
             if (port == null) {
                 return;
             }
+            port.forwardTo = null;
             port.nic.unfreeze();
             for (HeldFrame h = port.held.pollFirst(); h != null; h = port.held.pollFirst()) {
                 deliverLocal(port, h.frame(), h.origin());
@@ -252,6 +299,10 @@ public final class VirtualSwitch implements AutoCloseable {
                 }
                 return;
             }
+            if (trunk.getReturned() && ports.containsKey(frame.destination())) {
+                deliverLocal(ports.get(frame.destination()), frame, trunk.getOriginHost(), true);
+                return;
+            }
             route(frame, trunk.getOriginHost(), trunk.getHops());
         });
     }
@@ -306,6 +357,16 @@ public final class VirtualSwitch implements AutoCloseable {
             deliverLocal(port, frame, origin);
             return;
         }
+        ArrayDeque<HeldFrame> early = arriving.get(to);
+        if (early != null) {
+            if (early.size() < HOLD_LIMIT) {
+                early.addLast(new HeldFrame(frame, origin));
+            } else {
+                reject(origin, frame, NoticeCode.QUEUE_FULL, "guest " + to + " is arriving here and " + HOLD_LIMIT
+                        + " frames already wait for it; frame dropped, send it again");
+            }
+            return;
+        }
         ClientPort client = clients.get(to);
         if (client != null) {
             client.link().send(SwitchMessage.newBuilder().setPayload(ByteString.copyFrom(frame.payload())).build());
@@ -329,10 +390,17 @@ public final class VirtualSwitch implements AutoCloseable {
     }
 
     private void deliverLocal(GuestPort port, Frame frame, String origin) {
+        deliverLocal(port, frame, origin, false);
+    }
+
+    /** {@code returned}: the frame came back from a destination that gave the guest up; it stays here. */
+    private void deliverLocal(GuestPort port, Frame frame, String origin, boolean returned) {
         switch (port.nic.deliver(frame)) {
             case DELIVERED -> { }
             case FROZEN -> {
-                if (port.held.size() < HOLD_LIMIT) {
+                if (port.forwardTo != null && !returned) {
+                    forward(port.forwardTo, frame, origin, 0, false);
+                } else if (port.held.size() < HOLD_LIMIT) {
                     port.held.addLast(new HeldFrame(frame, origin));
                 } else {
                     reject(origin, frame, NoticeCode.QUEUE_FULL, "guest " + port.guest + " is being migrated and "
@@ -349,6 +417,12 @@ public final class VirtualSwitch implements AutoCloseable {
                 .setOriginHost(origin).setHops(hops).setFlooded(flooded).build();
         if (!trunks.send(peer, SwitchMessage.newBuilder().setTrunk(trunk).build()) && !flooded) {
             reject(origin, frame, NoticeCode.NO_ROUTE, "no address known for host " + peer);
+        }
+    }
+
+    private void send(String peer, TrunkFrame trunk, HeldFrame held) {
+        if (!trunks.send(peer, SwitchMessage.newBuilder().setTrunk(trunk).build())) {
+            reject(held.origin(), held.frame(), NoticeCode.NO_ROUTE, "no address known for host " + peer);
         }
     }
 

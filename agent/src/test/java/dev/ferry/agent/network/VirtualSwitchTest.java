@@ -142,6 +142,56 @@ class VirtualSwitchTest {
     }
 
     @Test
+    void framesPassedOnAtCommitWaitAtTheDestinationUntilItRunsTheGuest() throws Exception {
+        VirtualNic source = new VirtualNic(GUEST);
+        b.plugIn("kv", source, 1);
+        c.expect(GUEST);
+        network.settle();
+        ClientPort[] port = new ClientPort[1];
+        attach(a, port);
+        a.fromClient(port[0], bytes("before"));
+        network.settle();
+        VnicState state = source.freeze(1);
+        a.fromClient(port[0], bytes("held"));
+        network.settle();
+
+        b.forwardHeld(GUEST, "c");  // COMMIT has left
+        a.fromClient(port[0], bytes("after commit"));  // a still routes to b, which passes it on
+        network.settle();
+        VirtualNic destination = new VirtualNic(GUEST);
+        destination.restore(state);
+        assertEquals(1, destination.received(), "nothing reaches the guest before it runs");
+
+        c.plugIn("kv", destination, 2);
+        b.handOff(GUEST, "c", 2);
+        network.settle();
+        assertEquals(List.of("before", "held", "after commit"), drain(destination));
+    }
+
+    @Test
+    void aDestinationThatGivesTheGuestUpReturnsTheFramesPassedOnAtCommit() throws Exception {
+        VirtualNic source = new VirtualNic(GUEST);
+        b.plugIn("kv", source, 1);
+        c.expect(GUEST);
+        network.settle();
+        ClientPort[] port = new ClientPort[1];
+        attach(a, port);
+        source.freeze(1);
+        a.fromClient(port[0], bytes("one"));
+        network.settle();
+        b.forwardHeld(GUEST, "c");
+        a.fromClient(port[0], bytes("two"));
+        network.settle();
+
+        c.abandon(GUEST, "b");  // activation failed there: the frames come back, and stay until the rollback
+        network.settle();
+        assertNull(source.receive());
+        b.thaw(GUEST);
+        network.settle();
+        assertEquals(List.of("one", "two"), drain(source));
+    }
+
+    @Test
     void aRollbackGivesTheHeldFramesBackToTheGuest() throws Exception {
         VirtualNic nic = new VirtualNic(GUEST);
         b.plugIn("kv", nic, 1);
