@@ -172,7 +172,7 @@ public final class VirtualSwitch implements AutoCloseable {
             }
             port.forwardTo = destination;
             for (HeldFrame h = port.held.pollFirst(); h != null; h = port.held.pollFirst()) {
-                forward(destination, h.frame(), h.origin(), 0, false);
+                passOn(destination, h.frame(), h.origin());
             }
         });
     }
@@ -303,6 +303,16 @@ public final class VirtualSwitch implements AutoCloseable {
                 deliverLocal(ports.get(frame.destination()), frame, trunk.getOriginHost(), true);
                 return;
             }
+            ArrayDeque<HeldFrame> early = arriving.get(frame.destination());
+            if (trunk.getPassedOn() && early != null) {  // only what the source passes on waits; the rest still goes there
+                if (early.size() < HOLD_LIMIT) {
+                    early.addLast(new HeldFrame(frame, trunk.getOriginHost()));
+                } else {
+                    reject(trunk.getOriginHost(), frame, NoticeCode.QUEUE_FULL, "guest " + frame.destination()
+                            + " is arriving here and " + HOLD_LIMIT + " frames already wait for it; frame dropped, send it again");
+                }
+                return;
+            }
             route(frame, trunk.getOriginHost(), trunk.getHops());
         });
     }
@@ -357,16 +367,6 @@ public final class VirtualSwitch implements AutoCloseable {
             deliverLocal(port, frame, origin);
             return;
         }
-        ArrayDeque<HeldFrame> early = arriving.get(to);
-        if (early != null) {
-            if (early.size() < HOLD_LIMIT) {
-                early.addLast(new HeldFrame(frame, origin));
-            } else {
-                reject(origin, frame, NoticeCode.QUEUE_FULL, "guest " + to + " is arriving here and " + HOLD_LIMIT
-                        + " frames already wait for it; frame dropped, send it again");
-            }
-            return;
-        }
         ClientPort client = clients.get(to);
         if (client != null) {
             client.link().send(SwitchMessage.newBuilder().setPayload(ByteString.copyFrom(frame.payload())).build());
@@ -399,7 +399,7 @@ public final class VirtualSwitch implements AutoCloseable {
             case DELIVERED -> { }
             case FROZEN -> {
                 if (port.forwardTo != null && !returned) {
-                    forward(port.forwardTo, frame, origin, 0, false);
+                    passOn(port.forwardTo, frame, origin);
                 } else if (port.held.size() < HOLD_LIMIT) {
                     port.held.addLast(new HeldFrame(frame, origin));
                 } else {
@@ -418,6 +418,12 @@ public final class VirtualSwitch implements AutoCloseable {
         if (!trunks.send(peer, SwitchMessage.newBuilder().setTrunk(trunk).build()) && !flooded) {
             reject(origin, frame, NoticeCode.NO_ROUTE, "no address known for host " + peer);
         }
+    }
+
+    /** To the host about to run a guest this host froze: it waits there until the guest runs. */
+    private void passOn(String peer, Frame frame, String origin) {
+        send(peer, TrunkFrame.newBuilder().setFrame(ByteString.copyFrom(frame.encode())).setOriginHost(origin)
+                .setPassedOn(true).build(), new HeldFrame(frame, origin));
     }
 
     private void send(String peer, TrunkFrame trunk, HeldFrame held) {

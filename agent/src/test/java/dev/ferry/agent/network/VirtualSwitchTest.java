@@ -169,6 +169,19 @@ class VirtualSwitchTest {
     }
 
     @Test
+    void whileTheDestinationPreparesItsOwnClientsStillReachTheRunningGuest() throws Exception {
+        VirtualNic source = new VirtualNic(GUEST);
+        b.plugIn("kv", source, 1);
+        c.expect(GUEST);
+        network.settle();
+        ClientPort[] port = new ClientPort[1];
+        attach(c, port);
+        c.fromClient(port[0], bytes("from c"));
+        network.settle();
+        assertEquals(List.of("from c"), drain(source), "only frames the source passes on after COMMIT wait at c");
+    }
+
+    @Test
     void aDestinationThatGivesTheGuestUpReturnsTheFramesPassedOnAtCommit() throws Exception {
         VirtualNic source = new VirtualNic(GUEST);
         b.plugIn("kv", source, 1);
