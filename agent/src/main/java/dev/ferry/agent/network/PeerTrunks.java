@@ -9,7 +9,10 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoopGroup;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
@@ -77,6 +80,12 @@ final class PeerTrunks implements Trunks {
         trunks.values().forEach(Trunk::close);
     }
 
+    /** Messages dropped so far on the trunk to {@code peer} because it fell behind. */
+    long dropped(String peer) {
+        Trunk trunk = trunks.get(peer);
+        return trunk == null ? 0 : trunk.dropped();
+    }
+
     private final class Trunk {
         private final String peer;
         private final HostPort address;
@@ -121,7 +130,19 @@ final class PeerTrunks implements Trunks {
                     .handler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
-                            SwitchCodec.install(ch.pipeline());  // peers never answer on a trunk; inbound is ignored
+                            // peers never answer on a trunk; inbound is ignored, a failure closes it (the next send reconnects)
+                            SwitchCodec.install(ch.pipeline()).addLast(new ChannelInboundHandlerAdapter() {
+                                @Override
+                                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                    ReferenceCountUtil.release(msg);
+                                }
+
+                                @Override
+                                public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                                    log.debug("trunk to {}: {}; closing it", peer, cause.toString());
+                                    ctx.close();
+                                }
+                            });
                         }
                     })
                     .connect(address.host(), address.port());
@@ -143,6 +164,10 @@ final class PeerTrunks implements Trunks {
             }
             pending.clear();
             ch.flush();
+        }
+
+        synchronized long dropped() {
+            return dropped;
         }
 
         synchronized void close() {
