@@ -152,8 +152,7 @@ public final class VirtualSwitch implements AutoCloseable {
             ArrayDeque<HeldFrame> early = arriving.remove(mac);
             if (early != null) {
                 for (HeldFrame h = early.pollFirst(); h != null; h = early.pollFirst()) {
-                    send(source, TrunkFrame.newBuilder().setFrame(ByteString.copyFrom(h.frame().encode()))
-                            .setOriginHost(h.origin()).setReturned(true).build(), h);
+                    send(source, trunkFrame(h.frame(), h.origin()).setReturned(true).build(), h.frame(), h.origin());
                 }
             }
         });
@@ -413,22 +412,26 @@ public final class VirtualSwitch implements AutoCloseable {
     }
 
     private void forward(String peer, Frame frame, String origin, int hops, boolean flooded) {
-        TrunkFrame trunk = TrunkFrame.newBuilder().setFrame(ByteString.copyFrom(frame.encode()))
-                .setOriginHost(origin).setHops(hops).setFlooded(flooded).build();
-        if (!trunks.send(peer, SwitchMessage.newBuilder().setTrunk(trunk).build()) && !flooded) {
-            reject(origin, frame, NoticeCode.NO_ROUTE, "no address known for host " + peer);
+        TrunkFrame trunk = trunkFrame(frame, origin).setHops(hops).setFlooded(flooded).build();
+        if (flooded) {
+            trunks.send(peer, SwitchMessage.newBuilder().setTrunk(trunk).build());  // a miss is no one's loss
+        } else {
+            send(peer, trunk, frame, origin);
         }
     }
 
     /** To the host about to run a guest this host froze: it waits there until the guest runs. */
     private void passOn(String peer, Frame frame, String origin) {
-        send(peer, TrunkFrame.newBuilder().setFrame(ByteString.copyFrom(frame.encode())).setOriginHost(origin)
-                .setPassedOn(true).build(), new HeldFrame(frame, origin));
+        send(peer, trunkFrame(frame, origin).setPassedOn(true).build(), frame, origin);
     }
 
-    private void send(String peer, TrunkFrame trunk, HeldFrame held) {
+    private static TrunkFrame.Builder trunkFrame(Frame frame, String origin) {
+        return TrunkFrame.newBuilder().setFrame(ByteString.copyFrom(frame.encode())).setOriginHost(origin);
+    }
+
+    private void send(String peer, TrunkFrame trunk, Frame frame, String origin) {
         if (!trunks.send(peer, SwitchMessage.newBuilder().setTrunk(trunk).build())) {
-            reject(held.origin(), held.frame(), NoticeCode.NO_ROUTE, "no address known for host " + peer);
+            reject(origin, frame, NoticeCode.NO_ROUTE, "no address known for host " + peer);
         }
     }
 

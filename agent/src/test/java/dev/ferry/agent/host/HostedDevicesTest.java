@@ -21,11 +21,9 @@ import dev.ferry.common.net.MacAddress;
 import dev.ferry.proto.v1.GuestSpec;
 import dev.ferry.proto.v1.IdleSpec;
 import dev.ferry.proto.v1.ProgramSpec;
-import dev.ferry.proto.v1.SwitchMessage;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -39,17 +37,7 @@ class HostedDevicesTest {
     @TempDir
     Path mount;
 
-    private final VirtualSwitch vswitch = new VirtualSwitch("source", new Trunks() {
-        @Override
-        public boolean send(String host, SwitchMessage message) {
-            return false;
-        }
-
-        @Override
-        public Set<String> peers() {
-            return Set.of();
-        }
-    });
+    private final VirtualSwitch vswitch = new VirtualSwitch("source", Trunks.NONE);
     private SharedStorage storage;
     private DiskImage disk;
     private VirtualNic nic;

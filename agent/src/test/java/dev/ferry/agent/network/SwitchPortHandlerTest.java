@@ -15,23 +15,12 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.time.Duration;
-import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** The switch port's Netty adapter on an EmbeddedChannel: the wire in, switch calls and notices out. */
 class SwitchPortHandlerTest {
-    private final VirtualSwitch vswitch = new VirtualSwitch("a", new Trunks() {
-        @Override
-        public boolean send(String host, SwitchMessage message) {
-            return false;
-        }
-
-        @Override
-        public Set<String> peers() {
-            return Set.of();
-        }
-    });
+    private final VirtualSwitch vswitch = new VirtualSwitch("a", Trunks.NONE);
 
     @AfterEach
     void close() {
