@@ -9,12 +9,19 @@ import java.util.List;
 /**
  * What a migration reports, live and at the end (the fields of QEMU's query-migrate and
  * more), kept as one progress message that every change republishes to the feed.
+ *
+ * <p>From the pause until the destination runs the guest, changes reach the feed's
+ * snapshot but not its watchers: a message to a watcher wakes the gRPC threads here and
+ * the controller's (and its watchers') during the few milliseconds of the downtime, on
+ * cores the downtime needs. Watchers hear the outcome right after; a long last round
+ * still sends its periodic live snapshots.
  */
 final class MigrationStats {
     private final long startNanos = System.nanoTime();
     private final MigrationProgress.Builder progress;
     private final ProgressFeed feed;
     private long pauseNanos;
+    private boolean inDowntime;
     private int roundsDone;
 
     MigrationStats(MigrationTarget target, String guest, long memoryBytes, MigrationSettings settings) {
@@ -31,8 +38,16 @@ final class MigrationStats {
     }
 
     synchronized void publish(MigrationStatus status) {
+        publish(status, false);
+    }
+
+    private void publish(MigrationStatus status, boolean live) {
         progress.setStatus(status).setTotalMicros(micros(System.nanoTime() - startNanos));
-        feed.publish(progress.build(), false);
+        if (inDowntime && !live) {
+            feed.hold(progress.build());
+        } else {
+            feed.publish(progress.build(), false);
+        }
     }
 
     synchronized void setupDone() {
@@ -48,7 +63,7 @@ final class MigrationStats {
     synchronized void live(List<ChannelSender> senders, long dirtyPages, MigrationStatus status) {
         totals(senders);
         progress.setRemainingBytes(dirtyPages * GuestMemory.PAGE_SIZE);
-        publish(status);
+        publish(status, true);
     }
 
     synchronized void roundDone(RoundResult round, List<ChannelSender> senders) {
@@ -82,12 +97,14 @@ final class MigrationStats {
 
     synchronized void paused() {
         pauseNanos = System.nanoTime();
+        inDowntime = true;
     }
 
     /** The destination runs the guest: the downtime ends ({@code now}: when its ACTIVE arrived). */
     synchronized void activated(long now) {
         progress.setDowntimeMicros(micros(now - pauseNanos)).setTotalMicros(micros(now - startNanos))
                 .setRemainingBytes(0);
+        inDowntime = false;
     }
 
     synchronized long downtimeMicros() {
@@ -95,6 +112,7 @@ final class MigrationStats {
     }
 
     synchronized void finish(MigrationStatus status, boolean verified, String error) {
+        inDowntime = false;
         progress.setStatus(status).setMemoryVerified(verified).setError(error);
         if (status != MigrationStatus.COMPLETED) {
             progress.setTotalMicros(micros(System.nanoTime() - startNanos));

@@ -164,8 +164,10 @@ public final class OutgoingMigration implements Runnable {
             results.add(runRound(round, MigrationStatus.PRECOPY));
             ConvergencePlanner.Decision decision = planner.next(results);
             stats.planned(decision);
-            log.info("migration {}: round {} left {} dirty pages; {}", id(), round,
-                    results.getLast().dirtyPagesAfter(), decision.reason());
+            RoundResult last = results.getLast();
+            log.info("migration {}: round {} sent {} pages in {} ms ({} MB/s), left {} dirty pages; {}", id(), round,
+                    last.pagesSent(), last.nanos() / 1_000_000, (long) (last.bandwidthBytesPerSecond() / 1e6),
+                    last.dirtyPagesAfter(), decision.reason());
             if (decision.action() == ConvergencePlanner.Action.FAIL) {
                 throw new IllegalStateException(decision.reason());
             }
@@ -209,6 +211,7 @@ public final class OutgoingMigration implements Runnable {
         stats.paused();
         long pausedAt = System.nanoTime();
         detached = devices.detach();
+        long detachedAt = System.nanoTime();
         runRound(stats.rounds(), MigrationStatus.STOP_AND_COPY);
         long copied = System.nanoTime();
         senders.getFirst().peer().onReady(this::commitOnReady);
@@ -220,8 +223,9 @@ public final class OutgoingMigration implements Runnable {
                 .setVnic(detached.vnic())).build());
         expect(senders.getFirst().peer().receive(timeouts.ready()), Control.BodyCase.READY);
         awaitDiskReleased();
-        log.info("migration {}: downtime so far: pause {} us, last round queued {} us, then READY {} us", id(),
-                (pausedAt - start) / 1000, (copied - pausedAt) / 1000, (System.nanoTime() - copied) / 1000);
+        log.info("migration {}: downtime so far: pause {} us, devices detached {} us, last round queued {} us, then READY {} us",
+                id(), (pausedAt - start) / 1000, (detachedAt - pausedAt) / 1000, (copied - detachedAt) / 1000,
+                (System.nanoTime() - copied) / 1000);
     }
 
     /**

@@ -48,6 +48,16 @@ public final class ProgressFeed {
         }
     }
 
+    /**
+     * Replaces the snapshot without telling the watchers: a new watcher and {@link #latest}
+     * see it, the others get the next {@link #publish}.
+     */
+    public synchronized void hold(MigrationProgress progress) {
+        if (!ended) {
+            latest = progress;
+        }
+    }
+
     public synchronized void watch(Watcher watcher) {
         watcher.onProgress(latest);
         if (ended) {

@@ -29,6 +29,8 @@ import org.slf4j.LoggerFactory;
 public final class ControllerLink implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ControllerLink.class);
     private static final Duration CALL_DEADLINE = Duration.ofSeconds(3);
+    /** Longer than a downtime's last exchange; far shorter than the heartbeat interval. */
+    static final Duration PLACEMENT_REPORT_DELAY = Duration.ofMillis(20);
 
     private final HostOperations host;
     private final String grpcAddress;
@@ -55,10 +57,14 @@ public final class ControllerLink implements AutoCloseable {
         timer.scheduleWithFixedDelay(this::tick, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** Reports at once instead of at the next tick (a guest started running here). */
+    /**
+     * Reports soon instead of at the next tick (a guest started running here). Not at once:
+     * a guest that just arrived is still in the migration's last exchange (ACTIVE on its way
+     * to the source), which a gRPC call here and in the controller would compete with for CPU.
+     */
     public void heartbeatNow() {
         try {
-            timer.execute(this::tick);
+            timer.schedule(this::tick, PLACEMENT_REPORT_DELAY.toMillis(), TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.RejectedExecutionException e) {
             // closing
         }

@@ -20,12 +20,13 @@ import org.junit.jupiter.api.Timeout;
  *
  * <p>Most hand-built rounds move 1000 pages' worth of bytes (4,096,000) in 1 ms, so the
  * bandwidth estimate is 4.096 GB/s and one remaining dirty page costs exactly 1 us of
- * expected downtime: with the 50 ms target, 50,000 dirty pages fit and 6,250 is an eighth.
+ * expected downtime: with the 50 ms target, 50,000 dirty pages fit, and 1,000 (1 ms) is
+ * negligible: less than an eighth of the target.
  */
 @Timeout(10)
 class ConvergencePlannerTest {
     private static final long FITS = 50_000;        // pages: expected == target
-    private static final long EIGHTH = 6_250;       // pages: expected == target / 8
+    private static final long NEGLIGIBLE = 1_000;   // pages: expected == 1 ms, under target / 8
 
     private static MigrationSettings settings(int maxRounds, boolean failOnStall, int stallRounds) {
         return new MigrationSettings(Duration.ofMillis(50), maxRounds, 2, 0, failOnStall, stallRounds);
@@ -85,11 +86,20 @@ class ConvergencePlannerTest {
     }
 
     @Test
-    void anEighthOfTheTargetSwitchesOverEvenWhileShrinking() {
-        Decision atEighth = decide(DEFAULTS, 100_000, 40_000, EIGHTH);
-        assertEquals(Action.STOP_AND_COPY, atEighth.action());
-        assertEquals(6_250_000L, atEighth.expectedDowntimeNanos());
-        assertEquals(Action.CONTINUE, decide(DEFAULTS, 100_000, 40_000, EIGHTH + 1).action());
+    void aNegligibleEstimateSwitchesOverEvenWhileShrinking() {
+        Decision negligible = decide(DEFAULTS, 100_000, 40_000, NEGLIGIBLE);
+        assertEquals(Action.STOP_AND_COPY, negligible.action());
+        assertEquals(1_000_000L, negligible.expectedDowntimeNanos());
+        assertEquals(Action.CONTINUE, decide(DEFAULTS, 100_000, 40_000, NEGLIGIBLE + 1).action());
+        assertEquals(Action.CONTINUE, decide(DEFAULTS, 100_000, 40_000, 6_250).action(),
+                "an eighth of the 50 ms target is 6 ms: worth another round while rounds shrink");
+    }
+
+    @Test
+    void aSmallTargetsEighthIsNegligibleBelowTheMillisecond() {
+        MigrationSettings fourMs = new MigrationSettings(Duration.ofMillis(4), 30, 2, 0, false, 5);
+        assertEquals(Action.STOP_AND_COPY, decide(fourMs, 100_000, 40_000, 500).action(), "0.5 ms = target / 8");
+        assertEquals(Action.CONTINUE, decide(fourMs, 100_000, 40_000, 501).action());
     }
 
     @Test
@@ -104,8 +114,8 @@ class ConvergencePlannerTest {
 
     @Test
     void afterRoundZeroShrinkingIsAssumed() {
-        assertEquals(Action.CONTINUE, decide(DEFAULTS, 20_000).action(), "fits but above an eighth: one more round");
-        assertEquals(Action.STOP_AND_COPY, decide(DEFAULTS, EIGHTH).action());
+        assertEquals(Action.CONTINUE, decide(DEFAULTS, 20_000).action(), "fits but not negligible: one more round");
+        assertEquals(Action.STOP_AND_COPY, decide(DEFAULTS, NEGLIGIBLE).action());
         assertEquals(Action.STOP_AND_COPY, decide(DEFAULTS, 0).action());
         assertTrue(ConvergencePlanner.stillShrinking(rounds(20_000)));
     }
@@ -146,7 +156,7 @@ class ConvergencePlannerTest {
 
     @Test
     void fittingWinsOverTheMaximumReason() {
-        Decision d = decide(settings(3, false, 5), 300_000, 200_000, EIGHTH);
+        Decision d = decide(settings(3, false, 5), 300_000, 200_000, NEGLIGIBLE);
         assertEquals(Action.STOP_AND_COPY, d.action());
         assertTrue(d.reason().contains("fits"), d.reason());
     }

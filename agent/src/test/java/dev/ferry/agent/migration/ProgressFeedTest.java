@@ -111,4 +111,22 @@ class ProgressFeedTest {
         feed.unwatch(gone);  // unwatching twice, or after the end, is harmless
         feed.unwatch(stays);
     }
+
+    @Test
+    void aHeldSnapshotIsTheLatestButReachesWatchersOnlyWithTheNextPublish() {
+        ProgressFeed feed = new ProgressFeed(progress(MigrationStatus.PRECOPY, 3));
+        Recorder watcher = new Recorder();
+        feed.watch(watcher);
+        MigrationProgress held = progress(MigrationStatus.STOP_AND_COPY, 4);
+        feed.hold(held);
+        assertSame(held, feed.latest());
+        assertEquals(List.of("PRECOPY#3"), watcher.events, "held: no message during the downtime");
+        Recorder late = new Recorder();
+        feed.watch(late);
+        assertEquals(List.of("STOP_AND_COPY#4"), late.events, "a new watcher starts from the held snapshot");
+        feed.publish(progress(MigrationStatus.COMPLETED, 4), true);
+        assertEquals(List.of("PRECOPY#3", "COMPLETED#4", "end"), watcher.events);
+        feed.hold(progress(MigrationStatus.PRECOPY, 9));
+        assertEquals(MigrationStatus.COMPLETED, feed.latest().getStatus(), "after the end nothing replaces the outcome");
+    }
 }
