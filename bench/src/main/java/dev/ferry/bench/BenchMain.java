@@ -37,6 +37,11 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--repeat", defaultValue = "3", description = "Repeats per scenario (default ${DEFAULT-VALUE}).")
     int repeat;
 
+    @Option(names = "--warmup", defaultValue = "1",
+            description = "Uncounted passes over the migration scenarios before the repeats, so the agents' JIT has "
+                    + "compiled with real profiles, as JMH's warm-up iterations do (default ${DEFAULT-VALUE}; 0 counts cold runs).")
+    int warmup;
+
     @Option(names = "--json", description = "Write the results as JSON to this file.")
     Path json;
 
@@ -97,7 +102,7 @@ public final class BenchMain implements Callable<Integer> {
                      ? new RawSender(java, benchJar, dir, idleBytes, channels, repeat) : null) {
             List<Scenario> plan = plan(selected, hosts, reference, options, idleBytes, dirtyBytes);
             Map<String, Samples> results = run(plan);
-            Report report = new Report(results, idleBytes, dirtyBytes, channels, repeat);
+            Report report = new Report(results, idleBytes, dirtyBytes, channels, repeat, warmup);
             System.out.println(report.table());
             if (json != null) {
                 Files.writeString(json, report.json());
@@ -133,8 +138,23 @@ public final class BenchMain implements Callable<Integer> {
         return plan;
     }
 
-    /** Repeats interleave (A B C, A B C, ...) so slow drifts of the machine hit every scenario alike. */
+    /**
+     * Warm-up passes first (migration scenarios only: the reference and the tracking
+     * measurement run no agent code), printed but not counted. Then the repeats, interleaved
+     * (A B C, A B C, ...) so slow drifts of the machine hit every scenario alike.
+     */
     private Map<String, Samples> run(List<Scenario> plan) throws Exception {
+        for (int i = 1; i <= warmup; i++) {
+            for (Scenario scenario : plan) {
+                if (scenario instanceof ReferenceScenario || scenario instanceof TrackingOverheadScenario) {
+                    continue;
+                }
+                System.out.printf("bench: %s, warm-up %d of %d (not counted)%n", scenario.name(), i, warmup);
+                Measurement measured = scenario.runOnce();
+                System.out.println("bench:   " + measured.metrics() + (measured.counts().isEmpty() ? "" : " " + measured.counts()));
+                measured.problems().forEach(problem -> System.out.println("bench:   problem: " + problem));
+            }
+        }
         Map<String, Samples> results = new LinkedHashMap<>();
         for (int i = 1; i <= repeat; i++) {
             Map<String, Double> reference = null;

@@ -11,13 +11,15 @@ final class Report {
     private final long dirtyBytes;
     private final int channels;
     private final int repeat;
+    private final int warmup;
 
-    Report(Map<String, Samples> results, long idleBytes, long dirtyBytes, int channels, int repeat) {
+    Report(Map<String, Samples> results, long idleBytes, long dirtyBytes, int channels, int repeat, int warmup) {
         this.results = results;
         this.idleBytes = idleBytes;
         this.dirtyBytes = dirtyBytes;
         this.channels = channels;
         this.repeat = repeat;
+        this.warmup = warmup;
     }
 
     /** Per-repeat metrics first; then, for the scenarios that have them, totals and pooled percentiles. */
@@ -52,7 +54,7 @@ final class Report {
         return "{\n  \"machine\": {\"cores\": " + Runtime.getRuntime().availableProcessors()
                 + ", \"java\": \"" + System.getProperty("java.version") + "\"},\n"
                 + "  \"settings\": {\"idle_bytes\": " + idleBytes + ", \"dirty_bytes\": " + dirtyBytes
-                + ", \"channels\": " + channels + ", \"repeat\": " + repeat + "},\n"
+                + ", \"channels\": " + channels + ", \"repeat\": " + repeat + ", \"warmup\": " + warmup + "},\n"
                 + "  \"units\": {\"throughput_gbps\": \"guest memory size in Gbit / total seconds\","
                 + " \"wire_gbps\": \"Gbit on the wire / total seconds\","
                 + " \"ratio_to_reference\": \"wire_gbps / reference throughput_gbps of the same repeat\","

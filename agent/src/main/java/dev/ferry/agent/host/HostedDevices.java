@@ -6,9 +6,22 @@ import dev.ferry.agent.storage.DiskImage;
 import dev.ferry.proto.v1.VnicState;
 import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /** A hosted guest's devices as an outgoing migration moves them: disk lock and vNIC. */
 public final class HostedDevices implements SourceDevices {
+    /**
+     * Where the disk flush and release run, beside the last round. Threads stay for a minute
+     * between migrations: starting one at the pause took 1-8 ms of the downtime on a busy
+     * host (measured: "devices detached" in the source's downtime log). Daemon threads: the
+     * process owns them, nothing to close.
+     */
+    private static final ExecutorService RELEASES = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS,
+            new SynchronousQueue<>(), Thread.ofPlatform().daemon().name("disk-release-", 0).factory());
+
     private final HostedGuest hosted;
     private final VirtualSwitch vswitch;
 
@@ -34,7 +47,7 @@ public final class HostedDevices implements SourceDevices {
             released.complete(null);
         } else {
             // an fsync takes milliseconds: it overlaps the last round instead of adding to the downtime
-            Thread.ofPlatform().daemon().name("release-" + hosted.name()).start(() -> {
+            RELEASES.execute(() -> {
                 try {
                     disk.release();  // flushes first: the destination must read what this host wrote
                     released.complete(null);
