@@ -74,8 +74,9 @@ final class MigrationWarmup {
                                 VirtualSwitch to, long bytes) {
         String id = "warmup-" + UUID.randomUUID();
         MacAddress mac = MacAddress.random(new java.util.Random());
+        long dirtyRate = bytes > BYTES ? bytes * 2 : BYTES * 8;  // bulk: scattered pages in every later round
         GuestSpec spec = GuestSpec.newBuilder().setName(id).setMemoryBytes(bytes).setVcpus(1).setMac(mac.toString())
-                .setProgram(ProgramSpec.newBuilder().setDirtier(DirtierSpec.newBuilder().setRateBytesPerSecond(bytes > BYTES ? bytes * 2 : BYTES * 8)))
+                .setProgram(ProgramSpec.newBuilder().setDirtier(DirtierSpec.newBuilder().setRateBytesPerSecond(dirtyRate)))
                 .build();
         VirtualNic sourceNic = new VirtualNic(mac);
         Guest guest = Guest.create(spec, new GuestDevices(sourceNic, null));
