@@ -1,7 +1,7 @@
 package dev.ferry.common.kv;
 
 /** What a CALL asks of the store; {@link #NONE} is the op byte of OPEN and CLOSE. */
-public enum KvOp {
+public enum KvOp implements WireCode {
     NONE(0),
     GET(1),
     PUT(2),
@@ -18,12 +18,6 @@ public enum KvOp {
     }
 
     public static KvOp of(int code) {
-        for (KvOp op : values()) {
-            if (op.code == code) {
-                return op;
-            }
-        }
-        throw new IllegalArgumentException(
-                "unknown kv op " + code + " (expected 1 GET, 2 PUT or 3 DEL; 0 in OPEN and CLOSE)");
+        return WireCode.find(values(), code, "kv op", "1 GET, 2 PUT or 3 DEL; 0 in OPEN and CLOSE");
     }
 }

@@ -29,7 +29,7 @@ public record KvReply(Type type, long seq, KvStatus status, byte[] value) {
     public static final int MAX_ENCODED = HEADER + MAX_VALUE;
     private static final byte[] EMPTY = {};
 
-    public enum Type {
+    public enum Type implements WireCode {
         OPENED(11),
         RESULT(12),
         CLOSED(13),
@@ -49,12 +49,7 @@ public record KvReply(Type type, long seq, KvStatus status, byte[] value) {
         }
 
         public static Type of(int code) {
-            for (Type type : values()) {
-                if (type.code == code) {
-                    return type;
-                }
-            }
-            throw new IllegalArgumentException("unknown kv reply type " + code + " (expected 11..15)");
+            return WireCode.find(values(), code, "kv reply type", "11..15");
         }
     }
 

@@ -29,7 +29,7 @@ public record KvRequest(Type type, long seq, KvOp op, byte[] key, byte[] value) 
     public static final int MAX_ENCODED = HEADER + MAX_KEY + MAX_VALUE;
     private static final byte[] EMPTY = {};
 
-    public enum Type {
+    public enum Type implements WireCode {
         OPEN(1),
         CALL(2),
         CLOSE(3);
@@ -45,13 +45,7 @@ public record KvRequest(Type type, long seq, KvOp op, byte[] key, byte[] value) 
         }
 
         public static Type of(int code) {
-            for (Type type : values()) {
-                if (type.code == code) {
-                    return type;
-                }
-            }
-            throw new IllegalArgumentException(
-                    "unknown kv request type " + code + " (expected 1 OPEN, 2 CALL or 3 CLOSE)");
+            return WireCode.find(values(), code, "kv request type", "1 OPEN, 2 CALL or 3 CLOSE");
         }
     }
 

@@ -1,7 +1,7 @@
 package dev.ferry.common.kv;
 
 /** The outcome a reply reports. */
-public enum KvStatus {
+public enum KvStatus implements WireCode {
     OK(0),
     /** GET or DEL of a key that is not there. */
     NOT_FOUND(1),
@@ -19,11 +19,6 @@ public enum KvStatus {
     }
 
     public static KvStatus of(int code) {
-        for (KvStatus status : values()) {
-            if (status.code == code) {
-                return status;
-            }
-        }
-        throw new IllegalArgumentException("unknown kv status " + code + " (expected 0 OK, 1 NOT_FOUND or 2 FAILED)");
+        return WireCode.find(values(), code, "kv status", "0 OK, 1 NOT_FOUND or 2 FAILED");
     }
 }
