@@ -2,19 +2,32 @@ package dev.ferry.common.memory;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /**
  * A 64-bit hash of one 4 KiB page, bound to the page's index (so two swapped pages do not
- * cancel out in a sum). Four independent lanes in the style of xxHash64 keep the multiply
- * chains short enough to hash at several GB/s.
+ * cancel out in a sum).
+ *
+ * <p>The body is UMAC's NH, the accumulate step XXH3 uses: every 64-bit word is XORed with a
+ * key of its own position in the page and its two 32-bit halves multiplied, the products
+ * summed; the words are summed too, so a half that meets its key as zero still counts.
+ * Nothing carries from one word to the next but two sums, so the JIT turns the loop into
+ * SIMD (AVX2 here: ~35 GB/s from cache against ~8 GB/s for the chained xxHash64-style body
+ * this replaced), so hashing a page costs little more than reading it: on the destination,
+ * copying a page out of the socket buffer and hashing it from guest memory goes at the
+ * speed of the copy alone. (A loop that copies and hashes in one pass does not vectorize:
+ * the JIT cannot rule out that the two ranges overlap.) Per-position keys make words that
+ * swap places inside a page change the hash. This checks a transfer, it is not a MAC: the
+ * keys are fixed and public.
  */
 public final class PageHash {
-    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED;
-    private static final long P1 = 0x9E3779B185EBCA87L;
-    private static final long P2 = 0xC2B2AE3D27D4EB4FL;
+    private static final ValueLayout.OfLong WORD = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final int WORDS = GuestMemory.PAGE_SIZE / Long.BYTES;
+    private static final long LOW_HALF = 0xFFFF_FFFFL;
     private static final long P3 = 0x165667B19E3779F9L;
     private static final long P4 = 0x85EBCA77C2B2AE63L;
     private static final long P5 = 0x27D4EB2F165667C5L;
+    private static final long[] KEYS = keys();
     private static final long ZERO_PAGE_BODY = body(MemorySegment.ofArray(new byte[GuestMemory.PAGE_SIZE]), 0);
 
     private PageHash() {}
@@ -30,21 +43,19 @@ public final class PageHash {
     }
 
     private static long body(MemorySegment segment, long offset) {
-        long a = P1 + P2;
-        long b = P2;
-        long c = 0;
-        long d = -P1;
-        for (long i = offset; i < offset + GuestMemory.PAGE_SIZE; i += 32) {  // no slice: nothing to allocate per page
-            a = round(a, segment.get(LONG, i));
-            b = round(b, segment.get(LONG, i + 8));
-            c = round(c, segment.get(LONG, i + 16));
-            d = round(d, segment.get(LONG, i + 24));
+        long products = 0;
+        long words = 0;
+        for (int i = 0; i < WORDS; i++) {  // no slice: nothing to allocate per page
+            long word = segment.get(WORD, offset + ((long) i << 3));
+            long keyed = word ^ KEYS[i];
+            products += (keyed & LOW_HALF) * (keyed >>> 32);
+            words += word;
         }
-        return Long.rotateLeft(a, 1) + Long.rotateLeft(b, 7) + Long.rotateLeft(c, 12) + Long.rotateLeft(d, 18);
+        return combine(products, words);
     }
 
-    private static long round(long acc, long input) {
-        return Long.rotateLeft(acc + input * P2, 31) * P1;
+    private static long combine(long products, long words) {
+        return products ^ Long.rotateLeft(words * P3, 29);
     }
 
     private static long finish(long body, int page) {
@@ -55,5 +66,19 @@ public final class PageHash {
         h *= P4;
         h ^= h >>> 32;
         return h;
+    }
+
+    /** One key per word of a page: splitmix64 from a fixed seed, the same on every agent. */
+    private static long[] keys() {
+        long[] keys = new long[WORDS];
+        long state = 0x9E3779B97F4A7C15L;
+        for (int i = 0; i < WORDS; i++) {
+            state += 0x9E3779B97F4A7C15L;
+            long z = state;
+            z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+            z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+            keys[i] = z ^ (z >>> 31);
+        }
+        return keys;
     }
 }

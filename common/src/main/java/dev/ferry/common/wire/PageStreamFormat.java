@@ -14,7 +14,8 @@ import dev.ferry.common.memory.GuestMemory;
  * Big-endian, like Netty's defaults. Page data never travels inside a protobuf.
  */
 public final class PageStreamFormat {
-    public static final int PROTOCOL_VERSION = 1;
+    /** 2: page hashes are NH (see PageHash), no longer xxHash64-style; digests of 1 and 2 never match. */
+    public static final int PROTOCOL_VERSION = 2;
 
     public static final byte CONTROL = 1;
     public static final byte PAGES = 2;
