@@ -19,12 +19,15 @@ final class AnonymousMapping implements AutoCloseable {
     private static final int MAP_PRIVATE = 0x02;
     private static final int MAP_ANONYMOUS = 0x20;
     private static final int MAP_NORESERVE = 0x4000;
+    private static final int MADV_HUGEPAGE = 14;
     private static final MethodHandle MMAP;
     private static final MethodHandle MUNMAP;
+    private static final MethodHandle MADVISE;
 
     static {
         MethodHandle mmap = null;
         MethodHandle munmap = null;
+        MethodHandle madvise = null;
         try {
             Linker linker = Linker.nativeLinker();
             mmap = linker.downcallHandle(linker.defaultLookup().find("mmap").orElseThrow(),
@@ -32,11 +35,14 @@ final class AnonymousMapping implements AutoCloseable {
                             ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
             munmap = linker.downcallHandle(linker.defaultLookup().find("munmap").orElseThrow(),
                     FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+            madvise = linker.downcallHandle(linker.defaultLookup().find("madvise").orElseThrow(),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
         } catch (RuntimeException | LinkageError e) {
             // not Linux, or native access denied: use the Arena fallback
         }
         MMAP = mmap;
         MUNMAP = munmap;
+        MADVISE = madvise;
     }
 
     private final Arena arena;
@@ -65,9 +71,31 @@ final class AnonymousMapping implements AutoCloseable {
         try {
             MemorySegment address = (MemorySegment) MMAP.invokeExact(MemorySegment.NULL, bytes,
                     PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0L);
-            return address.address() == -1L ? null : address;
+            if (address.address() == -1L) {
+                return null;
+            }
+            adviseHugePages(address, bytes);
+            return address;
         } catch (Throwable e) {
             return null;
+        }
+    }
+
+    /**
+     * Asks for transparent huge pages, as QEMU does for guest RAM: one fault and one TLB
+     * entry per 2 MiB instead of per 4 KiB, which every pass over guest memory (pre-touch,
+     * the socket's copy into it, hashing) feels. Best effort: with THP off, or "always",
+     * the kernel's own policy stands. Dirty tracking is a bitmap, not page protection, so
+     * it does not care how the memory is mapped.
+     */
+    private static void adviseHugePages(MemorySegment address, long bytes) {
+        if (MADVISE == null) {
+            return;
+        }
+        try {
+            int ignored = (int) MADVISE.invokeExact(address, bytes, MADV_HUGEPAGE);
+        } catch (Throwable e) {
+            // advice only
         }
     }
 
