@@ -145,6 +145,35 @@ public final class IncomingMigration {
         pagesReceived[channel] += batch.count();
     }
 
+    /**
+     * The memory a PAGES frame of {@code pages} on {@code channel} may be read straight into,
+     * or null if it must not be: then it is copied the ordinary way, which refuses it with
+     * the reason. Checked before a byte of it lands: pages in range, on their own channel,
+     * while the migration still takes pages.
+     */
+    public GuestMemory placementFor(int channel, int[] pages) {
+        if (discarded || !acceptingPages || ended[channel]) {
+            return null;
+        }
+        for (int page : pages) {
+            if (!inRange(page) || Striping.channelOf(page, channelCount) != channel) {
+                return null;
+            }
+        }
+        return memory;
+    }
+
+    /** A frame whose data the socket already wrote into guest memory: hash and count it. */
+    public void applyPlaced(int channel, PlacedPages placed) throws StreamException {
+        checkReceiving(channel);
+        for (int page : placed.pages()) {
+            checkPage(channel, page);
+            received.record(page, PageHash.of(segment, (long) page << GuestMemory.PAGE_SHIFT, page));
+            memory.dirtyBitmap().mark(page);  // holds data: the next migration from here must send it
+        }
+        pagesReceived[channel] += placed.pages().length;
+    }
+
     public void applyZeroPages(int channel, ZeroPageBatch batch) throws StreamException {
         checkReceiving(channel);
         for (int page : batch.pages()) {
@@ -166,7 +195,7 @@ public final class IncomingMigration {
     }
 
     private int checkPage(int channel, int page) throws StreamException {
-        if (page < 0 || page >= memory.pageCount()) {
+        if (!inRange(page)) {
             throw new StreamException(StreamErrorCode.BAD_FRAME, "page index " + page
                     + " out of range 0.." + (memory.pageCount() - 1));
         }
@@ -175,6 +204,10 @@ public final class IncomingMigration {
                     + channel + ", it belongs to channel " + Striping.channelOf(page, channelCount));
         }
         return page;
+    }
+
+    private boolean inRange(int page) {
+        return page >= 0 && page < memory.pageCount();
     }
 
     /** A control message after the Hello. */

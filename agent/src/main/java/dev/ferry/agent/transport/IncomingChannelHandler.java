@@ -3,6 +3,7 @@ package dev.ferry.agent.transport;
 import dev.ferry.agent.migration.IncomingMigration;
 import dev.ferry.agent.migration.IncomingMigrations;
 import dev.ferry.agent.migration.IncomingState;
+import dev.ferry.agent.migration.PlacedPages;
 import dev.ferry.agent.migration.StreamException;
 import dev.ferry.common.wire.PageBatch;
 import dev.ferry.common.wire.ZeroPageBatch;
@@ -74,10 +75,16 @@ final class IncomingChannelHandler extends ChannelInboundHandlerAdapter {
         IncomingMigration candidate = incoming.forHello(hello);
         channelIndex = candidate.attach(hello, new NettyControlSink(ctx.channel()));
         migration = candidate;
+        PlacingFrameDecoder framing = ctx.pipeline().get(PlacingFrameDecoder.class);
+        if (framing != null) {
+            int channel = channelIndex;
+            framing.placeInto(pages -> candidate.placementFor(channel, pages));
+        }
     }
 
     private void dispatch(Object msg) throws StreamException {
         switch (msg) {
+            case PlacedPages placed -> migration.applyPlaced(channelIndex, placed);
             case PageBatch batch -> migration.applyPages(channelIndex, batch);
             case ZeroPageBatch zeros -> migration.applyZeroPages(channelIndex, zeros);
             case Control control -> migration.onControl(channelIndex, control);

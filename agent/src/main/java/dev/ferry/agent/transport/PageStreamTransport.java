@@ -37,6 +37,8 @@ public final class PageStreamTransport implements AutoCloseable {
     private static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(8 << 20, 16 << 20);
     /** Page frames are 1 MiB: read in large pieces, not Netty's default 64 KiB at most. */
     private static final AdaptiveRecvByteBufAllocator READS = new AdaptiveRecvByteBufAllocator(64 << 10, 256 << 10, 1 << 20);
+    /** The destination's reads: sized as above, or straight into guest memory (PlacingFrameDecoder). */
+    private static final PlacingReads PLACING_READS = new PlacingReads(READS);
     private static final ControlEncoder CONTROL_ENCODER = new ControlEncoder();
 
     private final EventLoopGroup group;
@@ -52,11 +54,12 @@ public final class PageStreamTransport implements AutoCloseable {
         try {
             Channel server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                     .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childOption(ChannelOption.RCVBUF_ALLOCATOR, READS)
+                    .childOption(ChannelOption.RCVBUF_ALLOCATOR, PLACING_READS)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
-                            codec(ch.pipeline()).addLast(new IdleStateHandler(IncomingChannelHandler.IDLE_CHECK_SECONDS, 0, 0))
+                            ch.pipeline().addLast(new PlacingFrameDecoder(placer(ch)), new PageStreamDecoder(), CONTROL_ENCODER)
+                                    .addLast(new IdleStateHandler(IncomingChannelHandler.IDLE_CHECK_SECONDS, 0, 0))
                                     .addLast(new IncomingChannelHandler(incoming));
                         }
                     })
@@ -66,6 +69,27 @@ public final class PageStreamTransport implements AutoCloseable {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw e;
         }
+    }
+
+    /** The channel's read handle, which places reads where the decoder says; any other handle never places. */
+    private static PlacingFrameDecoder.Placer placer(SocketChannel ch) {
+        if (ch.unsafe().recvBufAllocHandle() instanceof PlacingReads.PlacingHandle handle) {
+            return handle;
+        }
+        return new PlacingFrameDecoder.Placer() {
+            @Override
+            public void placeNextRead(java.nio.ByteBuffer target) {
+            }
+
+            @Override
+            public void limitNextRead(int bytes) {
+            }
+
+            @Override
+            public boolean isPlaced(Object message) {
+                return false;
+            }
+        };
     }
 
     static ChannelPipeline codec(ChannelPipeline pipeline) {
