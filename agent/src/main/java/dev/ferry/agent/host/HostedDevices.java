@@ -10,9 +10,12 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** A hosted guest's devices as an outgoing migration moves them: disk lock and vNIC. */
 public final class HostedDevices implements SourceDevices {
+    private static final Logger log = LoggerFactory.getLogger(HostedDevices.class);
     /**
      * Where the disk flush and release run, beside the last round. Threads stay for a minute
      * between migrations: starting one at the pause took 1-8 ms of the downtime on a busy
@@ -64,6 +67,7 @@ public final class HostedDevices implements SourceDevices {
         DiskImage disk = hosted.disk();
         if (disk != null && !disk.holdsLock()) {
             disk.acquire();
+            log.info("guest {}: disk {} locked here again after the rollback", hosted.guest().name(), disk.spec().getImage());
         }
         vswitch.thaw(hosted.nic().mac());
     }

@@ -57,6 +57,12 @@ public final class IncomingMigration {
     private DeviceState deviceState;
     private String discardReason;
     private long deviceStateNanos;
+    /**
+     * COMMIT came before the memory was verified (the source sends it right behind the device
+     * state when nothing stands in its way): activate the moment READY is reached. From then
+     * on the source waits for ACTIVE or DISCARDED, so every way this copy ends says which.
+     */
+    private boolean commitPending;
 
     /** {@code guest} owns {@code memory}; pages are written into it here until READY. */
     public IncomingMigration(String id, String ticket, GuestSpec spec, GuestMemory memory,
@@ -215,7 +221,7 @@ public final class IncomingMigration {
         switch (message.getBodyCase()) {
             case CHANNEL_END -> channelEnded(channel, message.getChannelEnd().getPages());
             case DEVICE_STATE -> deviceState(channel, message.getDeviceState());
-            case COMMIT -> commit(channel);
+            case COMMIT -> commitRequested(channel);
             case SYNC -> sinks[channel].send(Control.newBuilder()
                     .setSyncAck(SyncAck.newBuilder().setRound(message.getSync().getRound())).build());
             default -> throw new StreamException(StreamErrorCode.BAD_FRAME,
@@ -257,9 +263,13 @@ public final class IncomingMigration {
         }
         loadCpuStates();
         lifecycle.transition(IncomingState.READY);
+        sinks[0].send(Control.newBuilder().setReady(Ready.getDefaultInstance()).build());
+        if (commitPending) {
+            commit(0);
+        }
+        // logged once READY (and ACTIVE) are on their way: a log line is a write to a file, in the guest's downtime
         log.info("migration {}: memory verified ({} pages received), CPU state loaded, READY {} us after the device state",
                 id, deviceState.getPagesTotal(), (System.nanoTime() - deviceStateNanos) / 1000);
-        sinks[0].send(Control.newBuilder().setReady(Ready.getDefaultInstance()).build());
     }
 
     private void loadCpuStates() throws StreamException {
@@ -274,6 +284,14 @@ public final class IncomingMigration {
         }
     }
 
+    private void commitRequested(int channel) throws StreamException {
+        if (channel == 0 && lifecycle.current() == IncomingState.RECEIVING && !commitPending) {
+            commitPending = true;
+            return;
+        }
+        commit(channel);
+    }
+
     private void commit(int channel) throws StreamException {
         if (channel != 0 || lifecycle.current() != IncomingState.READY) {
             throw new StreamException(StreamErrorCode.BAD_FRAME, "COMMIT on channel " + channel + " in state " + lifecycle.current());
@@ -285,14 +303,13 @@ public final class IncomingMigration {
             log.error("migration {}: activation failed after COMMIT; discarding this copy", id, e);
             StreamException discarded = new StreamException(StreamErrorCode.DISCARDED,
                     "activation failed, this copy was discarded: " + e);
-            sinks[0].fail(discarded);  // the source's one licence to resume: it must arrive before the close
-            discard("activation failed: " + e);
+            discard("activation failed: " + e, 0, discarded);  // the source's one licence to resume, before the close
             throw discarded;
         }
         lifecycle.transition(IncomingState.ACTIVE);
         sinks[0].send(Control.newBuilder().setActive(Active.getDefaultInstance()).build());
         onFinished.accept(this);
-        log.info("migration {}: committed, guest {} ACTIVE here (activated in {} us)", id, spec.getName(),
+        log.info("migration {}: committed, guest {} ACTIVE here, its disk locked here if it has one (activated in {} us)", id, spec.getName(),
                 (System.nanoTime() - start) / 1000);
     }
 
@@ -310,8 +327,41 @@ public final class IncomingMigration {
         }
     }
 
+    /**
+     * Channel {@code channel} failed with {@code error}: tells the source on that channel and
+     * drops this copy unless the guest already runs here. In one step, so that what the source
+     * hears is true: DISCARDED (its licence to resume after a COMMIT) only once this copy can
+     * no longer be activated.
+     */
+    public synchronized void fail(int channel, StreamException error) {
+        IncomingState state = lifecycle.current();
+        if (state == IncomingState.ACTIVE || state == IncomingState.DISCARDED) {
+            sinks[channel].fail(error);
+            return;
+        }
+        StreamException told = channel == 0 && commitMayBeOnItsWay() ? discardedAfterCommit(error.code() + ": " + error.getMessage()) : error;
+        discard(error.code() + ": " + error.getMessage(), channel, told);
+    }
+
+    /**
+     * Whether the source may have sent COMMIT: it does so right behind the device state. Such
+     * a source waits for ACTIVE and resumes only on DISCARDED, so that is what it must hear.
+     */
+    private boolean commitMayBeOnItsWay() {
+        return commitPending || deviceState != null;
+    }
+
+    private static StreamException discardedAfterCommit(String reason) {
+        return new StreamException(StreamErrorCode.DISCARDED, reason + "; this copy was discarded and will never run");
+    }
+
     /** Drops the reservation unless the guest was activated. Idempotent. */
     public synchronized void discard(String reason) {
+        discard(reason, -1, null);
+    }
+
+    /** As {@link #discard(String)}; channel {@code failed} (if any) is told {@code told} instead of just closed. */
+    private void discard(String reason, int failed, StreamException told) {
         if (!lifecycle.tryTransition(IncomingState.DISCARDED)) {
             return;
         }
@@ -319,9 +369,16 @@ public final class IncomingMigration {
         discardReason = reason;
         log.warn("migration {}: discarded: {}", id, reason);
         if (sinks != null) {
-            for (ControlSink sink : sinks) {
-                if (sink != null) {
-                    sink.close();
+            for (int i = 0; i < sinks.length; i++) {
+                if (sinks[i] == null) {
+                    continue;
+                }
+                if (i == failed) {
+                    sinks[i].fail(told);
+                } else if (i == 0 && commitMayBeOnItsWay()) {
+                    sinks[0].fail(discardedAfterCommit(reason));  // the source waits on channel 0 for ACTIVE or this
+                } else {
+                    sinks[i].close();
                 }
             }
         }

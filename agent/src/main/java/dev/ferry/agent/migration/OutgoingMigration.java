@@ -57,8 +57,13 @@ public final class OutgoingMigration implements Runnable {
     private final ParallelRounds rounds;
     private volatile boolean cancelled;
     private boolean paused;
-    /** COMMIT was sent by the event loop the moment READY arrived (guarded by the lifecycle's lock). */
+    /**
+     * COMMIT was sent without the migration thread waiting for READY: by the event loop the
+     * moment READY arrived, or right behind the device state (guarded by the lifecycle's lock).
+     */
     private boolean committedOnReady;
+    /** Of those, COMMIT went right behind the device state: READY is still to come (migration thread only). */
+    private boolean commitEarly;
     /** The migration thread gave up on the stop-and-copy: READY must no longer commit (same lock). */
     private boolean readyCommitWithdrawn;
     private volatile long committedNanos;
@@ -214,14 +219,35 @@ public final class OutgoingMigration implements Runnable {
         long detachedAt = System.nanoTime();
         runRound(stats.rounds(), MigrationStatus.STOP_AND_COPY);
         long copied = System.nanoTime();
-        senders.getFirst().peer().onReady(this::commitOnReady);
+        PeerChannel control = senders.getFirst().peer();
+        control.onReady(this::commitOnReady);
         // the guest runs there from ACTIVE on: frames held for it leave at once, not after this thread wakes
-        senders.getFirst().peer().onActive(this::handOffOnActive);
-        senders.getFirst().peer().write(Control.newBuilder().setDeviceState(DeviceState.newBuilder()
+        control.onActive(this::handOffOnActive);
+        control.write(Control.newBuilder().setDeviceState(DeviceState.newBuilder()
                 .setSpec(guest.spec()).addAllVcpuState(guest.cpuStates().stream().map(com.google.protobuf.ByteString::copyFrom).toList())
                 .setMemoryDigest(sent.value()).setPagesTotal(sum(senders, ChannelSender::pagesTotal))
                 .setVnic(detached.vnic())).build());
-        expect(senders.getFirst().peer().receive(timeouts.ready()), Control.BodyCase.READY);
+        // Nothing in the way (disk released, not cancelled): COMMIT goes right behind the device
+        // state, and the destination activates as soon as it has verified the memory. That
+        // saves the READY round trip; the destination still answers READY, then ACTIVE, and
+        // if it refuses the memory after all it says DISCARDED: the licence to resume here.
+        Control early = commitOnReady();
+        if (early != null) {
+            control.write(early);
+            commitEarly = true;
+            log.info("migration {}: downtime so far: pause {} us, devices detached {} us, last round queued {} us, "
+                    + "COMMIT sent behind the device state", id(), (pausedAt - start) / 1000,
+                    (detachedAt - pausedAt) / 1000, (copied - detachedAt) / 1000);
+            return;
+        }
+        // the disk was still flushing: COMMIT leaves the moment it is released, unless READY sent it first
+        detached.diskReleased().thenRun(() -> {
+            Control commit = commitOnReady();
+            if (commit != null) {
+                control.write(commit);
+            }
+        });
+        expect(control.receive(timeouts.ready()), Control.BodyCase.READY);
         awaitDiskReleased();
         log.info("migration {}: downtime so far: pause {} us, devices detached {} us, last round queued {} us, then READY {} us",
                 id(), (pausedAt - start) / 1000, (detachedAt - pausedAt) / 1000, (copied - detachedAt) / 1000,
@@ -229,9 +255,11 @@ public final class OutgoingMigration implements Runnable {
     }
 
     /**
-     * On the event loop, as READY arrives: COMMIT at once if nothing stands in the way (not
-     * cancelled, the migration thread still waiting, the disk released). Null leaves the
-     * decision to the migration thread.
+     * COMMIT now, if nothing stands in the way (not cancelled, the migration thread still
+     * waiting, the disk released) and it has not left yet: asked right behind the device
+     * state, as the disk's release completes, and on the event loop as READY arrives, so
+     * COMMIT leaves at the first of those moments that allows it. Null leaves the decision
+     * to the next of them, or to the migration thread.
      */
     private Control commitOnReady() {
         CompletableFuture<Void> disk = detached == null ? null : detached.diskReleased();
@@ -300,6 +328,9 @@ public final class OutgoingMigration implements Runnable {
                 devices.committing(target.destinationHost());
             }
             Control reply = control.receive(timeouts.active());
+            if (commitEarly && reply.hasReady()) {  // COMMIT left before READY: READY still comes first
+                reply = control.receive(timeouts.active());
+            }
             if (reply.hasError() && reply.getError().getCode() == StreamErrorCode.DISCARDED) {
                 // the one way back after COMMIT: the destination says it will never run its copy
                 rollBack(new IOException("destination discarded its copy after COMMIT: " + reply.getError().getMessage()));
@@ -310,7 +341,8 @@ public final class OutgoingMigration implements Runnable {
             fence(e);
             return;
         }
-        log.info("migration {}: COMMIT{} to ACTIVE {} us", id(), sent ? " (sent as READY arrived)" : "",
+        log.info("migration {}: COMMIT{} to ACTIVE {} us", id(),
+                commitEarly ? " (sent behind the device state)" : sent ? " (sent as READY arrived or the disk was released)" : "",
                 (control.lastArrivalNanos() - committed) / 1000);
         complete(control.lastArrivalNanos());
     }

@@ -81,7 +81,9 @@ public final class DiskImage implements Disk, AutoCloseable {
                 return;
             }
             lock = tryLock();
-            log.info("disk image {}: locked", spec.getImage());
+            // debug: a destination takes the lock inside the guest's downtime, where a log line
+            // (a write to a file) would add to it; callers say what the lock was taken for
+            log.debug("disk image {}: locked", spec.getImage());
         } finally {
             state.writeLock().unlock();
         }

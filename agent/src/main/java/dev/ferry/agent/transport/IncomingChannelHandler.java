@@ -95,9 +95,10 @@ final class IncomingChannelHandler extends ChannelInboundHandlerAdapter {
     private void fail(ChannelHandlerContext ctx, StreamException e) {
         log.warn("page stream from {}: {} {}", ctx.channel().remoteAddress(), e.code(), e.getMessage());
         failure = e.code() + ": " + e.getMessage();  // the close that follows the error must not hide why
-        new NettyControlSink(ctx.channel()).fail(e);
         if (migration != null) {
-            migration.discard(failure);
+            migration.fail(channelIndex, e);  // says the error on this channel and discards, in one step
+        } else {
+            new NettyControlSink(ctx.channel()).fail(e);
         }
     }
 

@@ -69,13 +69,35 @@ class CommitFaultTest {
         assertEquals(GuestState.GUEST_RUNNING, agents.describe(0, "g", false).getState());
     }
 
+    @Test
+    void destinationRefusingTheDeviceStateAfterAnEarlyCommitLetsTheSourceResume() throws Exception {
+        // COMMIT leaves right behind the device state; the destination refuses that state: it
+        // must say DISCARDED (it will never run its copy), and the source takes the guest back
+        MigrationProgress end = migrateToTestDestination(() -> { }, () -> {
+            throw new IllegalArgumentException("simulated unloadable CPU state");
+        });
+
+        assertEquals(MigrationStatus.FAILED, end.getStatus(), end.getError());
+        assertTrue(end.getError().contains("discarded its copy after COMMIT"), end.getError());
+        assertTrue(end.getError().contains("simulated unloadable CPU state"), end.getError());
+        long steps = agents.describe(0, "g", false).getSteps();
+        Await.until(() -> agents.describe(0, "g", false).getSteps() > steps, Duration.ofSeconds(10),
+                "the guest to run on the source again");
+        assertEquals(GuestState.GUEST_RUNNING, agents.describe(0, "g", false).getState());
+    }
+
     /** Migrates guest g (8 MiB) to a destination built here whose activation does {@code activation}. */
     private MigrationProgress migrateToTestDestination(Activation activation) throws Exception {
+        return migrateToTestDestination(activation, () -> { });
+    }
+
+    /** As above; loading the device state first runs {@code load}. */
+    private MigrationProgress migrateToTestDestination(Activation activation, Runnable load) throws Exception {
         agents.stub(0).createGuest(TwoAgents.idleRandom("g", 8 * MIB));
         IncomingMigrations incoming = new IncomingMigrations();
         GuestMemory memory = GuestMemory.allocate(8 * MIB);
         incoming.add(new IncomingMigration("m-commit", "ticket", agents.describe(0, "g", false).getSpec(), memory,
-                guestThat(activation, memory), incoming::remove));
+                guestThat(activation, load, memory), incoming::remove));
         try (PageStreamTransport destination = PageStreamTransport.start(new InetSocketAddress("127.0.0.1", 0), incoming, 2)) {
             return migrateTo(destination.localAddress().getPort(), "m-commit", "ticket");
         }
@@ -106,10 +128,11 @@ class CommitFaultTest {
         return agents.watch(0, id, Duration.ofSeconds(50)).getLast();
     }
 
-    private static IncomingGuest guestThat(Activation activation, GuestMemory memory) {
+    private static IncomingGuest guestThat(Activation activation, Runnable load, GuestMemory memory) {
         return new IncomingGuest() {
             @Override
             public void load(List<byte[]> vcpuStates, dev.ferry.proto.v1.VnicState vnic) {
+                load.run();
             }
 
             @Override

@@ -469,13 +469,82 @@ class IncomingMigrationTest {
     // ---- COMMIT -------------------------------------------------------------------------
 
     @Test
-    void commitBeforeReadyIsABadFrame() throws StreamException {
+    void aCommitRightBehindTheDeviceStateActivatesOnceTheMemoryIsVerified() throws StreamException {
         FakeSink[] sinks = attachBoth();
         copyRoundZero();
+        migration.onControl(0, channelEnd(0, sentOnChannel[0]));
+        migration.onControl(0, deviceState(sent.value()));
+        migration.onControl(0, commit());
+        assertEquals(IncomingState.RECEIVING, migration.state(), "channel 1 has not ended: nothing verified yet");
+        assertEquals(0, activator.calls);
+        migration.onControl(1, channelEnd(1, sentOnChannel[1]));
+        assertEquals(IncomingState.ACTIVE, migration.state());
+        assertEquals(1, activator.calls);
+        assertEquals(List.of(Control.BodyCase.HELLO_ACK, Control.BodyCase.READY, Control.BodyCase.ACTIVE), sinks[0].kinds());
+        assertMemoryEqualsSource();
+        refused(StreamErrorCode.BAD_FRAME, () -> migration.onControl(0, commit()));  // a second COMMIT
+        assertEquals(1, activator.calls);
+    }
+
+    @Test
+    void aSecondCommitBeforeReadyIsABadFrame() throws StreamException {
+        attachBoth();
+        copyRoundZero();
+        migration.onControl(0, commit());
         refused(StreamErrorCode.BAD_FRAME, () -> migration.onControl(0, commit()));
         assertEquals(0, activator.calls);
-        assertEquals(IncomingState.RECEIVING, migration.state());
-        assertEquals(List.of(Control.BodyCase.HELLO_ACK), sinks[0].kinds());
+    }
+
+    @Test
+    void aDigestMismatchAfterTheDeviceStateIsToldAsDiscarded() throws StreamException {
+        // the source may have sent COMMIT behind the device state: DISCARDED is its licence to resume
+        FakeSink[] sinks = attachBoth();
+        copyRoundZero();
+        migration.onControl(0, channelEnd(0, sentOnChannel[0]));
+        migration.onControl(1, channelEnd(1, sentOnChannel[1]));
+        StreamException e = refused(StreamErrorCode.DIGEST_MISMATCH, () -> migration.onControl(0, deviceState(sent.value() + 1)));
+        migration.fail(0, e);  // what the channel's handler does with it
+        refused(StreamErrorCode.BAD_FRAME, () -> migration.onControl(0, commit()));  // the early COMMIT, already on the wire: runs nothing
+        assertEquals(IncomingState.DISCARDED, migration.state());
+        assertEquals(0, activator.calls);
+        assertEquals(1, sinks[0].failures.size());
+        StreamException told = sinks[0].failures.getFirst();
+        assertEquals(StreamErrorCode.DISCARDED, told.code());
+        assertTrue(told.getMessage().contains("DIGEST_MISMATCH"), told.getMessage());
+        assertEquals(List.of(Control.BodyCase.HELLO_ACK), sinks[0].kinds(), "no READY");
+    }
+
+    @Test
+    void anotherChannelFailingAfterAnEarlyCommitTellsChannelZeroDiscarded() throws StreamException {
+        FakeSink[] sinks = attachBoth();
+        copyRoundZero();
+        migration.onControl(0, channelEnd(0, sentOnChannel[0]));
+        migration.onControl(0, deviceState(sent.value()));
+        migration.onControl(0, commit());
+        migration.fail(1, new StreamException(StreamErrorCode.BAD_FRAME, "garbage on channel 1"));
+        assertEquals(IncomingState.DISCARDED, migration.state());
+        assertEquals(StreamErrorCode.BAD_FRAME, sinks[1].failures.getFirst().code(), "the failing channel hears its own error");
+        assertEquals(StreamErrorCode.DISCARDED, sinks[0].failures.getFirst().code(), "the source, waiting on channel 0, hears DISCARDED");
+        assertEquals(0, activator.calls);
+    }
+
+    @Test
+    void aFailureBeforeTheDeviceStateIsToldAsItIs() throws StreamException {
+        FakeSink[] sinks = attachBoth();
+        copyRoundZero();
+        migration.fail(0, new StreamException(StreamErrorCode.BAD_FRAME, "garbage on channel 0"));
+        assertEquals(StreamErrorCode.BAD_FRAME, sinks[0].failures.getFirst().code());
+        assertEquals(List.of(), sinks[1].failures);
+        assertEquals(1, sinks[1].closes);
+    }
+
+    @Test
+    void aFailureAfterActivationLeavesTheGuestRunning() throws StreamException {
+        FakeSink[] sinks = toReady();
+        migration.onControl(0, commit());
+        migration.fail(0, new StreamException(StreamErrorCode.BAD_FRAME, "late garbage"));
+        assertEquals(IncomingState.ACTIVE, migration.state());
+        assertEquals(StreamErrorCode.BAD_FRAME, sinks[0].failures.getFirst().code());
     }
 
     @Test

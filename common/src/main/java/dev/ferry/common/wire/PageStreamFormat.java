@@ -14,7 +14,10 @@ import dev.ferry.common.memory.GuestMemory;
  * Big-endian, like Netty's defaults. Page data never travels inside a protobuf.
  */
 public final class PageStreamFormat {
-    /** 2: page hashes are NH (see PageHash), no longer xxHash64-style; digests of 1 and 2 never match. */
+    /**
+     * 2: page hashes are NH (see PageHash), no longer xxHash64-style, so digests of 1 and 2
+     * never match; and COMMIT may come right behind the device state, before READY.
+     */
     public static final int PROTOCOL_VERSION = 2;
 
     public static final byte CONTROL = 1;
