@@ -119,7 +119,8 @@ public final class OutgoingMigration implements Runnable {
             preCopy();
             stopAndCopy();
         } catch (Exception e) {
-            if (withdrawCommitOnReady()) {
+            boolean commitNeverLeft = withdrawCommitOnReady();
+            if (commitNeverLeft || e instanceof DiscardedByDestination) {
                 rollBack(e);
                 return;
             }
@@ -247,7 +248,12 @@ public final class OutgoingMigration implements Runnable {
                 control.write(commit);
             }
         });
-        expect(control.receive(timeouts.ready()), Control.BodyCase.READY);
+        Control reply = control.receive(timeouts.ready());
+        if (reply.hasError() && reply.getError().getCode() == StreamErrorCode.DISCARDED) {
+            // a COMMIT may have left with the disk's release: this word still lets the guest resume here
+            throw new DiscardedByDestination(reply.getError().getMessage());
+        }
+        expect(reply, Control.BodyCase.READY);
         awaitDiskReleased();
         log.info("migration {}: downtime so far: pause {} us, devices detached {} us, last round queued {} us, then READY {} us",
                 id(), (pausedAt - start) / 1000, (detachedAt - pausedAt) / 1000, (copied - detachedAt) / 1000,
@@ -413,6 +419,13 @@ public final class OutgoingMigration implements Runnable {
     private void closeChannels() {
         for (ChannelSender sender : senders) {
             sender.peer().close();
+        }
+    }
+
+    /** The destination gave its copy up for good (DISCARDED): safe to resume here, COMMIT or not. */
+    private static final class DiscardedByDestination extends IOException {
+        DiscardedByDestination(String message) {
+            super("destination discarded its copy: " + message);
         }
     }
 
