@@ -34,6 +34,22 @@ public final class HostedDevices implements SourceDevices {
     }
 
     @Override
+    public void flushAhead() {
+        DiskImage disk = hosted.disk();
+        if (disk != null) {
+            RELEASES.execute(() -> {
+                try {
+                    disk.flush();
+                } catch (IOException | RuntimeException e) {
+                    // only a head start: prepare() and the release flush again and report it
+                    log.warn("guest {}: flushing disk {} ahead of the migration failed: {}", hosted.guest().name(),
+                            disk.spec().getImage(), e.toString());
+                }
+            });
+        }
+    }
+
+    @Override
     public void prepare() throws IOException {
         DiskImage disk = hosted.disk();
         if (disk != null) {

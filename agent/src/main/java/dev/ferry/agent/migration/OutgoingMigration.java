@@ -163,6 +163,7 @@ public final class OutgoingMigration implements Runnable {
     private void preCopy() throws Exception {
         lifecycle.transition(MigrationStatus.PRECOPY);
         hosted.setState(GuestState.GUEST_MIGRATING_OUT);
+        devices.flushAhead();  // overlaps round 0; the flushes at pause then have the last moments' writes only
         // No markAll: the bitmap already holds every page that may be non-zero and unsent
         // (fresh memory starts clean and reads as zero), so never-written memory is not even read.
         List<RoundResult> results = new ArrayList<>();

@@ -10,6 +10,12 @@ import java.util.concurrent.CompletableFuture;
  * state and frames that arrive meanwhile are held, then passed on or given back.
  */
 public interface SourceDevices {
+    /**
+     * The migration starts: begin writing the disk back in the background, so that {@link
+     * #prepare} and the release in the downtime find little or nothing left to flush.
+     */
+    default void flushAhead() {}
+
     /** While the guest still runs: write back what it can so the flush in the downtime is short. */
     void prepare() throws IOException;
 

@@ -78,6 +78,25 @@ class DiskImageTest {
     }
 
     @Test
+    void aFlushWithNothingWrittenSinceTheLastOneCostsNothing() throws IOException {
+        source.flush();
+        long before = source.writeBacks();
+        source.flush();
+        assertEquals(before, source.writeBacks(), "nothing written since: no fdatasync");
+        source.write(0, java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3}));
+        source.flush();
+        assertEquals(before + 1, source.writeBacks(), "a write: written back");
+        source.release();
+        assertEquals(before + 1, source.writeBacks(), "the release's flush finds nothing left: the handoff is not delayed");
+        destination.acquire();
+        assertEquals(3, destination.read(0, java.nio.ByteBuffer.allocate(3)), "the destination reads what was written");
+        destination.write(8, java.nio.ByteBuffer.wrap(new byte[] {4}));
+        long destinationBefore = destination.writeBacks();
+        destination.release();
+        assertEquals(destinationBefore + 1, destination.writeBacks(), "unflushed writes are written back before the lock goes");
+    }
+
+    @Test
     void releaseAndAcquireAreIdempotent() throws IOException {
         source.acquire();
         assertTrue(source.holdsLock());
