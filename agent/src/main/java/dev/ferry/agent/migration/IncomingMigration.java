@@ -375,8 +375,11 @@ public final class IncomingMigration {
                 }
                 if (i == failed) {
                     sinks[i].fail(told);
-                } else if (i == 0 && commitMayBeOnItsWay()) {
-                    sinks[0].fail(discardedAfterCommit(reason));  // the source waits on channel 0 for ACTIVE or this
+                } else if (i == 0) {
+                    // always true once this runs, and the one word that lets a source that already
+                    // sent COMMIT (behind a device state still in flight) resume; before COMMIT any
+                    // error rolls the source back anyway
+                    sinks[0].fail(discardedAfterCommit(reason));
                 } else {
                     sinks[i].close();
                 }

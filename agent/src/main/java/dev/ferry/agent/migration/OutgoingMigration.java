@@ -62,8 +62,10 @@ public final class OutgoingMigration implements Runnable {
      * moment READY arrived, or right behind the device state (guarded by the lifecycle's lock).
      */
     private boolean committedOnReady;
-    /** Of those, COMMIT went right behind the device state: READY is still to come (migration thread only). */
+    /** Of those, COMMIT went right behind the device state (migration thread only). */
     private boolean commitEarly;
+    /** READY was read by the migration thread; if not, it may still come before ACTIVE (migration thread only). */
+    private boolean readyRead;
     /** The migration thread gave up on the stop-and-copy: READY must no longer commit (same lock). */
     private boolean readyCommitWithdrawn;
     private volatile long committedNanos;
@@ -255,6 +257,7 @@ public final class OutgoingMigration implements Runnable {
             throw new DiscardedByDestination(reply.getError().getMessage());
         }
         expect(reply, Control.BodyCase.READY);
+        readyRead = true;
         awaitDiskReleased();
         log.info("migration {}: downtime so far: pause {} us, devices detached {} us, last round queued {} us, then READY {} us",
                 id(), (pausedAt - start) / 1000, (detachedAt - pausedAt) / 1000, (copied - detachedAt) / 1000,
@@ -335,7 +338,7 @@ public final class OutgoingMigration implements Runnable {
                 devices.committing(target.destinationHost());
             }
             Control reply = control.receive(timeouts.active());
-            if (commitEarly && reply.hasReady()) {  // COMMIT left before READY: READY still comes first
+            if (!readyRead && reply.hasReady()) {  // COMMIT left before READY was read: READY still comes first
                 reply = control.receive(timeouts.active());
             }
             if (reply.hasError() && reply.getError().getCode() == StreamErrorCode.DISCARDED) {
@@ -399,6 +402,7 @@ public final class OutgoingMigration implements Runnable {
         memory.dirtyBitmap().markAll();  // the destination's copy is gone: a later migration sends everything
         String reason = cause.getMessage() == null ? cause.toString() : cause.getMessage();
         try {
+            awaitReleaseSettled();
             devices.reattach();
         } catch (IOException | RuntimeException e) {
             // running without its disk lock could corrupt the disk another host may write: stay paused
@@ -415,6 +419,28 @@ public final class OutgoingMigration implements Runnable {
         hosted.setState(GuestState.GUEST_RUNNING);
         log.warn("migration {}: rolled back, guest {} keeps running here: {}", id(), guest.name(), reason);
         stats.finish(end, false, reason + "; rolled back: " + guest.name() + " keeps running on " + target.sourceHost());
+    }
+
+    /**
+     * A release still in flight would unlock the disk after {@link SourceDevices#reattach}
+     * found it locked and left it so: the guest would run without its lock. Wait for it to
+     * finish either way (a failed release keeps the lock) before taking the devices back.
+     */
+    private void awaitReleaseSettled() throws IOException {
+        SourceDevices.Detached held = detached;
+        if (held == null) {
+            return;
+        }
+        try {
+            held.diskReleased().get(timeouts.ready().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            // the release failed and kept the lock: reattach finds it held
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IOException("the disk's release did not finish within " + timeouts.ready().toMillis() + " ms", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while the disk's release finished", e);
+        }
     }
 
     private void closeChannels() {

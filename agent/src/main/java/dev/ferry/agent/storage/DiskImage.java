@@ -58,6 +58,11 @@ public final class DiskImage implements Disk, AutoCloseable {
      * the release's flush is inside the guest's downtime. True at first: nothing known.
      */
     private volatile boolean unflushed = true;
+    /**
+     * One flush at a time, release included: a flush that finds the flag clear must not
+     * return while another flush, which cleared it, is still writing back.
+     */
+    private final Object flushing = new Object();
     private final java.util.concurrent.atomic.AtomicLong writeBacks = new java.util.concurrent.atomic.AtomicLong();
 
     DiskImage(DiskSpec spec, Path path, ImageChannels.Handle handle) {
@@ -125,10 +130,12 @@ public final class DiskImage implements Disk, AutoCloseable {
                 return;
             }
             if (held.isValid()) {
-                if (unflushed) {  // no write can be in flight: this lock excludes them
-                    channel.force(false); // data (and what reading it needs); throws before unlocking: the lock stays
-                    writeBacks.incrementAndGet();
-                    unflushed = false;
+                synchronized (flushing) {  // waits for a flush in flight (flushAhead): it may hold writes not yet on disk
+                    if (unflushed) {  // no write can be in flight: the state lock excludes them
+                        channel.force(false); // data (and what reading it needs); throws before unlocking: the lock stays
+                        writeBacks.incrementAndGet();
+                        unflushed = false;
+                    }
                 }
                 held.release();
                 log.info("disk image {}: flushed and unlocked", spec.getImage());
@@ -210,16 +217,18 @@ public final class DiskImage implements Disk, AutoCloseable {
     @Override
     public void flush() throws IOException {
         ensureOpen();
-        if (!unflushed) {
-            return;
-        }
-        unflushed = false;
-        try {
-            channel.force(false);  // fdatasync: data and what reading it back needs, not timestamps
-            writeBacks.incrementAndGet();
-        } catch (IOException e) {
-            unflushed = true;
-            throw e;
+        synchronized (flushing) {
+            if (!unflushed) {
+                return;
+            }
+            unflushed = false;  // before the force: a write landing during it sets the flag again
+            try {
+                channel.force(false);  // fdatasync: data and what reading it back needs, not timestamps
+                writeBacks.incrementAndGet();
+            } catch (IOException e) {
+                unflushed = true;
+                throw e;
+            }
         }
     }
 

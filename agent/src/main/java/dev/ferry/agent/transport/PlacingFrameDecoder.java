@@ -92,6 +92,7 @@ final class PlacingFrameDecoder extends ByteToMessageDecoder {
                 }
                 out.add(frame.done());
                 frame = null;
+                return;  // one message per call: see below
             }
             if (placement != null) {
                 placer.limitNextRead(HEADER_READ);  // until a frame says otherwise
@@ -133,6 +134,10 @@ final class PlacingFrameDecoder extends ByteToMessageDecoder {
             }
             in.skipBytes(PageStreamFormat.LENGTH_FIELD);
             out.add(in.readRetainedSlice(length));
+            // One message per call: ByteToMessageDecoder hands it on (a CHANNEL_END is acted on)
+            // before the next frame is looked at, so no PAGES frame behind it is placed into
+            // memory that its channel's end has already closed to pages.
+            return;
         }
     }
 

@@ -187,6 +187,25 @@ class PlacingFrameDecoderTest {
     }
 
     @Test
+    void aFrameBehindAnotherInOneReadIsPlacedOnlyAfterThatOneWasHandled() {
+        // a CHANNEL_END and a PAGES frame behind it in one read: the end must be acted on (here:
+        // the migration stops placing) before the frame behind it is asked about
+        decoder.placeInto(pages -> channel.inboundMessages().isEmpty() ? destination : null);
+        byte[] end = controlFrame(Control.newBuilder().setSync(Sync.newBuilder().setRound(1)).build());
+        byte[] frame = pagesFrame(1, 10, 11);
+        byte[] stream = new byte[end.length + frame.length];
+        System.arraycopy(end, 0, stream, 0, end.length);
+        System.arraycopy(frame, 0, stream, end.length, frame.length);
+        channel.writeInbound(Unpooled.wrappedBuffer(stream));
+        List<Object> out = readAll();
+        assertEquals(2, out.size(), out.toString());
+        ByteBuf pages = assertInstanceOf(ByteBuf.class, out.get(1), "refused once the first frame was out: not placed");
+        assertEquals(PageStreamFormat.PAGES, pages.getByte(0));
+        ((ByteBuf) out.get(0)).release();
+        pages.release();
+    }
+
+    @Test
     void aFrameTheMigrationWillNotPlaceLeavesWholeForTheOrdinaryPath() {
         decoder.placeInto(pages -> null);
         byte[] frame = pagesFrame(0, 7, 8);

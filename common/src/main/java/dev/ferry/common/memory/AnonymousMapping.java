@@ -103,12 +103,30 @@ final class AnonymousMapping implements AutoCloseable {
         return segment;
     }
 
-    /** Invalidates every view first (closing the arena), then returns the pages. */
+    /** Closing waits this long at most for an I/O call that holds the memory to return. */
+    private static final long CLOSE_WAIT_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(2);
+
+    /**
+     * Invalidates every view first (closing the arena), then returns the pages. A socket read
+     * straight into this memory (the destination's placed reads) holds the arena while the
+     * call runs, and closing a held arena fails: wait for the call to return, bounded.
+     */
     @Override
     public void close() {
         long address = segment.address();
         long size = segment.byteSize();
-        arena.close();
+        long deadline = System.nanoTime() + CLOSE_WAIT_NANOS;
+        while (true) {
+            try {
+                arena.close();
+                break;
+            } catch (IllegalStateException held) {
+                if (!arena.scope().isAlive() || System.nanoTime() > deadline) {
+                    throw held;
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+            }
+        }
         if (mapped) {
             unmap(address, size);
         }
