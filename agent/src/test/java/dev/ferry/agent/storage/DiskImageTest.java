@@ -97,6 +97,18 @@ class DiskImageTest {
     }
 
     @Test
+    void aCleanDiskIsReleasedAtOnceAndADirtyOneIsLeftToTheFlushingRelease() throws IOException {
+        source.write(0, java.nio.ByteBuffer.wrap(new byte[] {1}));
+        assertFalse(source.releaseIfClean(), "a write not yet on disk: the release must flush");
+        assertTrue(source.holdsLock());
+        source.flush();
+        assertTrue(source.releaseIfClean(), "flushed, nothing written since: released at once");
+        assertFalse(source.holdsLock());
+        destination.acquire();
+        assertTrue(destination.holdsLock(), "the next host takes it");
+    }
+
+    @Test
     void releaseAndAcquireAreIdempotent() throws IOException {
         source.acquire();
         assertTrue(source.holdsLock());
