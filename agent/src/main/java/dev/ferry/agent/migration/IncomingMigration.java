@@ -143,10 +143,8 @@ public final class IncomingMigration {
                 batch.count() * GuestMemory.PAGE_SIZE));
         for (int i = 0; i < batch.count(); i++) {
             int page = checkPage(channel, batch.pageIndex(i));
-            long to = (long) page << GuestMemory.PAGE_SHIFT;
-            data.copyNextPage(memory, to);
-            received.record(page, PageHash.of(segment, to, page));
-            memory.dirtyBitmap().mark(page);  // holds data: the next migration from here must send it
+            data.copyNextPage(memory, (long) page << GuestMemory.PAGE_SHIFT);
+            landed(page);
         }
         pagesReceived[channel] += batch.count();
     }
@@ -174,10 +172,15 @@ public final class IncomingMigration {
         checkReceiving(channel);
         for (int page : placed.pages()) {
             checkPage(channel, page);
-            received.record(page, PageHash.of(segment, (long) page << GuestMemory.PAGE_SHIFT, page));
-            memory.dirtyBitmap().mark(page);  // holds data: the next migration from here must send it
+            landed(page);
         }
         pagesReceived[channel] += placed.pages().length;
+    }
+
+    /** A page's data is whole in guest memory: hash it there (still in cache) and count it as holding data. */
+    private void landed(int page) {
+        received.record(page, PageHash.of(segment, (long) page << GuestMemory.PAGE_SHIFT, page));
+        memory.dirtyBitmap().mark(page);  // holds data: the next migration from here must send it
     }
 
     public void applyZeroPages(int channel, ZeroPageBatch batch) throws StreamException {
