@@ -113,8 +113,8 @@ public final class HostOperations implements AutoCloseable {
         DiskImage disk = null;
         try {
             disk = storage == null ? null : checked.hasDisk() ? adopt(checked)
-                    : storage.create(checked.getName(), diskBytes(checked));
-            GuestSpec.Builder spec = checked.toBuilder().setMac(mac.toString()).setDiskBytes(0);
+                    : storage.create(checked.getName(), diskBytes(checked), checked.getDiskAllocation());
+            GuestSpec.Builder spec = checked.toBuilder().setMac(mac.toString()).setDiskBytes(0).clearDiskAllocation();
             if (disk != null) {
                 spec.setDisk(disk.spec());
             }

@@ -1,5 +1,6 @@
 package dev.ferry.agent.storage;
 
+import dev.ferry.proto.v1.DiskAllocation;
 import dev.ferry.proto.v1.DiskSpec;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -46,17 +47,29 @@ public final class SharedStorage {
         return root;
     }
 
-    /**
-     * Creates a sparse image of {@code sizeBytes} data bytes for a new guest and returns it
-     * open and locked by this host.
-     */
+    /** {@link #create(String, long, DiskAllocation)} with every block written ({@link DiskAllocation#DISK_FULL}). */
     public DiskImage create(String guestName, long sizeBytes) throws IOException {
+        return create(guestName, sizeBytes, DiskAllocation.DISK_FULL);
+    }
+
+    /**
+     * Creates an image of {@code sizeBytes} data bytes for a new guest, laid out as
+     * {@code allocation} says, and returns it open and locked by this host.
+     */
+    public DiskImage create(String guestName, long sizeBytes, DiskAllocation allocation) throws IOException {
         checkSize(sizeBytes);
         checkName(guestName);
+        boolean full = switch (allocation) {
+            case DISK_ALLOCATION_UNSPECIFIED, DISK_FULL -> true;
+            case DISK_SPARSE -> false;
+            case UNRECOGNIZED -> throw new IllegalArgumentException("unknown disk allocation " + allocation
+                    + ": use DISK_FULL or DISK_SPARSE");
+        };
         UUID id = UUID.randomUUID();
         Path file = root.resolve(DISKS).resolve(guestName + "-" + id.toString().substring(0, 8) + ".img");
         Files.createDirectories(file.getParent());
-        writeNewImage(file, new ImageHeader(id, sizeBytes, Instant.now(), guestName));
+        long started = System.nanoTime();
+        writeNewImage(file, new ImageHeader(id, sizeBytes, Instant.now(), guestName), full);
         DiskSpec spec = DiskSpec.newBuilder()
                 .setImage(DISKS + "/" + file.getFileName())
                 .setImageId(id.toString())
@@ -69,7 +82,8 @@ public final class SharedStorage {
             image.close();
             throw e;
         }
-        log.info("disk image {} created for guest {}: {} bytes", spec.getImage(), guestName, sizeBytes);
+        log.info("disk image {} created for guest {}: {} bytes, {} in {} ms", spec.getImage(), guestName, sizeBytes,
+                full ? "every block written" : "sparse", (System.nanoTime() - started) / 1_000_000);
         return image;
     }
 
@@ -90,14 +104,32 @@ public final class SharedStorage {
     }
 
     /**
-     * Header, sparse size, fsync. Through a {@code RandomAccessFile} because a channel cannot
-     * grow a file without writing a block; closing this descriptor is safe, nobody can hold a
-     * lock on a file that did not exist a moment ago.
+     * Header, size (every block written with zeros when {@code full}), fsync. Through a
+     * {@code RandomAccessFile} because a channel cannot grow a file without writing a block;
+     * closing this descriptor is safe, nobody can hold a lock on a file that did not exist a
+     * moment ago.
+     *
+     * <p>Why write zeros rather than leave the file sparse (or {@code fallocate} it, which on
+     * ext4 and XFS leaves unwritten extents that a first write converts): a guest's write into
+     * a hole or an unwritten extent changes the file's block map, and flushing such a write
+     * makes the filesystem commit its journal, which waits for every other file's data in the
+     * same transaction. Measured on this project's test machine (ext4) with another process
+     * writing 3 GB meanwhile: fdatasync after small appends p90 21.8 ms, max 236-567 ms
+     * sparse; p90 0.8 ms, max 48-56 ms written. That flush is inside a migration's downtime.
      */
-    private static void writeNewImage(Path file, ImageHeader header) throws IOException {
+    private static void writeNewImage(Path file, ImageHeader header, boolean full) throws IOException {
         Files.createFile(file);
         try (RandomAccessFile out = new RandomAccessFile(file.toFile(), "rw")) {
-            out.setLength(ImageHeader.SIZE + header.dataSize());
+            if (full) {
+                byte[] zeros = new byte[1 << 20];
+                out.seek(ImageHeader.SIZE);
+                for (long left = header.dataSize(); left > 0; left -= zeros.length) {
+                    out.write(zeros, 0, (int) Math.min(zeros.length, left));
+                }
+            } else {
+                out.setLength(ImageHeader.SIZE + header.dataSize());
+            }
+            out.seek(0);
             out.write(header.encode().array());
             out.getFD().sync();
         } catch (IOException | RuntimeException e) {

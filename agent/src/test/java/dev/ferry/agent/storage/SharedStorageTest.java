@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ferry.proto.v1.DiskAllocation;
 import dev.ferry.proto.v1.DiskSpec;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -44,6 +45,36 @@ class SharedStorageTest {
         assertEquals(UUID.fromString(spec.getImageId()), header.id());
         assertEquals("web-1", header.guestName());
         assertEquals(SIZE, header.dataSize());
+    }
+
+    @Test
+    void aFullImageHasEveryBlockOnDiskAndReadsAsZerosWhileASparseOneHasAlmostNone() throws Exception {
+        SharedStorage storage = new SharedStorage(root);
+        long size = 4L << 20;
+        Path full;
+        Path sparse;
+        try (DiskImage image = storage.create("full-1", size, DiskAllocation.DISK_FULL);
+                DiskImage holes = storage.create("sparse-1", size, DiskAllocation.DISK_SPARSE)) {
+            full = root.resolve(image.spec().getImage());
+            sparse = root.resolve(holes.spec().getImage());
+            ByteBuffer back = ByteBuffer.allocate((int) size);
+            assertEquals(size, image.read(0, back));
+            assertEquals(-1, Arrays.mismatch(back.array(), new byte[(int) size]), "a new disk reads as zeros");
+        }
+        // what the filesystem allocated, from stat(1): the JDK's attribute views do not report it
+        assertTrue(allocatedBytes(full) >= ImageHeader.SIZE + size, "full: " + allocatedBytes(full));
+        assertTrue(allocatedBytes(sparse) < size / 4, "sparse: " + allocatedBytes(sparse));
+        assertEquals(ImageHeader.SIZE + size, Files.size(full));
+        assertEquals(ImageHeader.SIZE + size, Files.size(sparse));
+        assertEquals("full-1", ImageHeader.decode(ByteBuffer.wrap(Files.readAllBytes(full), 0, ImageHeader.SIZE)).guestName());
+    }
+
+    private static long allocatedBytes(Path file) throws Exception {
+        Process stat = new ProcessBuilder("stat", "-c", "%b %B", file.toString()).redirectErrorStream(true).start();
+        String out = new String(stat.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
+        assertTrue(stat.waitFor(10, java.util.concurrent.TimeUnit.SECONDS) && stat.exitValue() == 0, out);
+        String[] blocksAndSize = out.split(" ");
+        return Long.parseLong(blocksAndSize[0]) * Long.parseLong(blocksAndSize[1]);
     }
 
     @Test
