@@ -36,6 +36,21 @@ public final class BandwidthLimiter {
         }
     }
 
+    /**
+     * For a writer that must not sleep (an event loop): how long until a write may start,
+     * {@code <= 0} meaning now. It then writes and {@link #book}s what it wrote.
+     */
+    public synchronized long nanosUntilFree(long now) {
+        return isUnlimited() ? 0 : nextFreeNanos - now;
+    }
+
+    /** Books {@code bytes} written now by a writer that checked {@link #nanosUntilFree} first. */
+    public void book(long bytes) {
+        if (!isUnlimited()) {
+            reserve(bytes, System.nanoTime());
+        }
+    }
+
     /** Books {@code bytes} and returns when they may start; idle time earns a small burst only. */
     synchronized long reserve(long bytes, long now) {
         long start = Math.max(nextFreeNanos, now - MAX_BURST_NANOS);

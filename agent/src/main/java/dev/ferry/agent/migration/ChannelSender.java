@@ -21,8 +21,10 @@ import java.util.function.BooleanSupplier;
 
 /**
  * Sends one channel's share of a round: harvests the bitmap words {@link Striping} gives
- * this channel, sends zero pages as indices and the others as 1 MiB batches copied from
- * guest memory, each write waiting for the channel to be writable and for the bandwidth cap.
+ * this channel, sends zero pages as indices and the others as 1 MiB batches of guest memory
+ * (hashed as they are framed), each write after the channel is writable and within the
+ * bandwidth cap. Pre-copy rounds run on the channel's event loop ({@link LoopRound}); a small
+ * last round runs on the migration thread.
  */
 final class ChannelSender {
     static final int PAGES_PER_FRAME = 256;
@@ -43,6 +45,10 @@ final class ChannelSender {
     private int dataCount;
     private int zeroCount;
     private int round;
+    /** Harvest position: the next bitmap word of this channel, and what is left of the current one. */
+    private int nextWord;
+    private int word;
+    private long bits;
     private long pagesTotal;
 
     /** Live totals, read by the progress reporter while the round runs. */
@@ -63,38 +69,88 @@ final class ChannelSender {
         this.cancelled = cancelled;
     }
 
+    int index() {
+        return index;
+    }
+
+    BandwidthLimiter limiter() {
+        return limiter;
+    }
+
+    BooleanSupplier cancelled() {
+        return cancelled;
+    }
+
+    Duration writableTimeout() {
+        return writableTimeout;
+    }
+
     PeerChannel peer() {
         return peer;
     }
 
     /**
-     * Sends every page of this channel that is dirty now. In round 0 zero pages are
+     * Sends every page of this channel that is dirty now, from the calling thread, waiting
+     * for writability and the bandwidth cap before each frame. In round 0 zero pages are
      * skipped: the destination's fresh memory already holds zeroes.
      */
     void sendRound(int round) throws IOException, InterruptedException {
-        this.round = round;
-        DirtyBitmap bitmap = memory.dirtyBitmap();
-        for (int word = index; word < bitmap.wordCount(); word += channels) {
-            for (long bits = bitmap.harvest(word); bits != 0; bits &= bits - 1) {
-                add((word << 6) + Long.numberOfTrailingZeros(bits), round == 0);
-            }
+        beginRound(round);
+        while (sendNextFrame()) {
+            // each call harvests until a frame leaves
         }
-        flushData();
-        flushZeros();
     }
 
-    private void add(int page, boolean skipZero) throws IOException, InterruptedException {
+    /** Starts a round that {@link #sendNextFrame} then sends a frame at a time. */
+    void beginRound(int round) {
+        this.round = round;
+        this.nextWord = index;
+        this.bits = 0;
+    }
+
+    /**
+     * Harvests this channel's dirty pages until a frame has been written (true), or until
+     * none are left (false: the last partial frames written, the round's pages all sent).
+     * On the event loop ({@link LoopRound}) the caller checks writability and the cap before
+     * each call; from another thread {@link #send} waits for them.
+     */
+    boolean sendNextFrame() throws IOException, InterruptedException {
+        DirtyBitmap bitmap = memory.dirtyBitmap();
+        while (true) {
+            while (bits == 0) {
+                if (nextWord >= bitmap.wordCount()) {
+                    flushData();
+                    flushZeros();
+                    return false;
+                }
+                word = nextWord;
+                bits = bitmap.harvest(word);
+                nextWord += channels;
+            }
+            int page = (word << 6) + Long.numberOfTrailingZeros(bits);
+            bits &= bits - 1;
+            if (add(page, round == 0)) {
+                return true;
+            }
+        }
+    }
+
+    /** True if the page completed a frame, which was sent. */
+    private boolean add(int page, boolean skipZero) throws IOException, InterruptedException {
         if (!ZeroPages.isZero(segment, (long) page << GuestMemory.PAGE_SHIFT)) {
             dataPages[dataCount++] = page;
             if (dataCount == PAGES_PER_FRAME) {
                 flushData();
+                return true;
             }
         } else if (!skipZero) {
             zeroPages[zeroCount++] = page;
             if (zeroCount == ZERO_PAGES_PER_FRAME) {
                 flushZeros();
+                return true;
             }
         }
+        return false;
     }
 
     private void flushData() throws IOException, InterruptedException {
@@ -118,24 +174,32 @@ final class ChannelSender {
     }
 
     private void send(ByteBuf frame, int pages) throws IOException, InterruptedException {
-        try {
-            if (cancelled.getAsBoolean()) {
-                throw new CancellationException("migration cancelled");
+        if (peer.inEventLoop()) {
+            limiter.book(frame.readableBytes());  // the pump checked the cap, writability and cancellation
+        } else {
+            try {
+                if (cancelled.getAsBoolean()) {
+                    throw new CancellationException("migration cancelled");
+                }
+                limiter.acquire(frame.readableBytes());
+                peer.awaitWritable(writableTimeout);
+            } catch (IOException | InterruptedException | RuntimeException e) {
+                frame.release();
+                throw e;
             }
-            limiter.acquire(frame.readableBytes());
-            peer.awaitWritable(writableTimeout);
-        } catch (IOException | InterruptedException | RuntimeException e) {
-            frame.release();
-            throw e;
         }
         bytesOnWire.add(frame.readableBytes());
         pagesTotal += pages;
         peer.write(frame);
     }
 
-    /** Ends a pre-copy round: returns once the destination has applied everything sent on this channel. */
-    void sync(int round, Duration timeout) throws IOException, InterruptedException {
+    /** Ends a pre-copy round: asks the destination to say when it has applied everything sent on this channel. */
+    void requestSync(int round) {
         peer.write(Control.newBuilder().setSync(Sync.newBuilder().setRound(round)).build());
+    }
+
+    /** Returns once the destination has answered {@link #requestSync}. */
+    void awaitSync(int round, Duration timeout) throws IOException, InterruptedException {
         Control reply = peer.receive(timeout);
         if (!reply.hasSyncAck() || reply.getSyncAck().getRound() != round) {
             throw new IOException("channel " + index + ": expected the destination's SyncAck for round " + round

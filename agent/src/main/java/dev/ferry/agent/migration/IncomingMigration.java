@@ -141,10 +141,16 @@ public final class IncomingMigration {
         checkReceiving(channel);
         ReceivedData data = new ReceivedData(batch.content().nioBuffers(batch.dataOffset(0),
                 batch.count() * GuestMemory.PAGE_SIZE));
-        for (int i = 0; i < batch.count(); i++) {
-            int page = checkPage(channel, batch.pageIndex(i));
-            data.copyNextPage(memory, (long) page << GuestMemory.PAGE_SHIFT);
-            landed(page);
+        long digestChange = 0;
+        try {
+            for (int i = 0; i < batch.count(); i++) {
+                int page = checkPage(channel, batch.pageIndex(i));
+                data.copyNextPage(memory, (long) page << GuestMemory.PAGE_SHIFT);
+                digestChange += landed(page);
+                memory.dirtyBitmap().mark(page);  // holds data: the next migration from here must send it
+            }
+        } finally {
+            received.add(digestChange);  // one atomic add per frame, for the pages hashed before any refusal
         }
         pagesReceived[channel] += batch.count();
     }
@@ -172,15 +178,19 @@ public final class IncomingMigration {
         checkReceiving(channel);
         for (int page : placed.pages()) {
             checkPage(channel, page);
-            landed(page);
         }
+        long digestChange = 0;
+        for (int page : placed.pages()) {
+            digestChange += landed(page);
+        }
+        received.add(digestChange);  // one atomic add per frame, not one per page
+        memory.dirtyBitmap().markPages(placed.pages());  // hold data: the next migration from here must send them
         pagesReceived[channel] += placed.pages().length;
     }
 
-    /** A page's data is whole in guest memory: hash it there (still in cache) and count it as holding data. */
-    private void landed(int page) {
-        received.record(page, PageHash.of(segment, (long) page << GuestMemory.PAGE_SHIFT, page));
-        memory.dirtyBitmap().mark(page);  // holds data: the next migration from here must send it
+    /** A page's data is whole in guest memory: hash it there (still in cache); returns the digest's change. */
+    private long landed(int page) {
+        return received.replace(page, PageHash.of(segment, (long) page << GuestMemory.PAGE_SHIFT, page));
     }
 
     public void applyZeroPages(int channel, ZeroPageBatch batch) throws StreamException {

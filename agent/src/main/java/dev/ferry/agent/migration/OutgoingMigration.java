@@ -54,7 +54,6 @@ public final class OutgoingMigration implements Runnable {
     private final ConvergencePlanner planner;
     private final MigrationStats stats;
     private final List<ChannelSender> senders = new ArrayList<>();
-    private final ParallelRounds rounds;
     private volatile boolean cancelled;
     private boolean paused;
     /**
@@ -88,7 +87,6 @@ public final class OutgoingMigration implements Runnable {
         this.sent = PageDigest.ofZeroMemory(memory.pageCount());
         this.planner = new ConvergencePlanner(settings);
         this.stats = new MigrationStats(target, guest.name(), memory.byteSize(), settings);
-        this.rounds = new ParallelRounds(target.migrationId());
     }
 
     public String id() {
@@ -194,16 +192,25 @@ public final class OutgoingMigration implements Runnable {
         long bytes = sum(senders, s -> s.bytesOnWire.sum());
         boolean precopy = status == MigrationStatus.PRECOPY;
         boolean inline = !precopy && memory.dirtyBitmap().dirtyPages() <= INLINE_LAST_ROUND_PAGES;
-        rounds.run(senders, sender -> {
-            sender.sendRound(round);
-            if (precopy) {
-                sender.sync(round, timeouts.writable());
-            } else {
-                // the last round: its end goes right behind the pages (channel FIFO keeps the
-                // order), and READY is the only wait; waiting here as well would be downtime
-                sender.sendEnd();
+        if (inline) {
+            // a last round of a few pages: waking the event loops and waiting for them costs more
+            // than the sending, and on a busy host every hand-off waits for a CPU inside the downtime
+            for (ChannelSender sender : senders) {
+                sender.sendRound(round);
             }
-        }, () -> stats.live(senders, memory.dirtyBitmap().dirtyPages(), status), inline);
+        } else {
+            ParallelRounds.run(senders, round, () -> stats.live(senders, memory.dirtyBitmap().dirtyPages(), status));
+        }
+        if (precopy) {
+            senders.forEach(sender -> sender.requestSync(round));
+            for (ChannelSender sender : senders) {
+                sender.awaitSync(round, timeouts.writable());
+            }
+        } else {
+            // the last round: its end goes right behind the pages (channel FIFO keeps the order),
+            // and READY is the only wait; waiting here as well would be downtime
+            senders.forEach(ChannelSender::sendEnd);
+        }
         RoundResult result = new RoundResult(round, sum(senders, s -> s.pagesSent.sum()) - pages,
                 sum(senders, s -> s.zerosSent.sum()) - zeros, sum(senders, s -> s.bytesOnWire.sum()) - bytes,
                 System.nanoTime() - start, memory.dirtyBitmap().dirtyPages());

@@ -1,89 +1,68 @@
 package dev.ferry.agent.migration;
 
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Runs one task per channel sender, each on its own thread, and reports progress while
- * waiting. When one fails, the others are interrupted and waited for before the failure
- * propagates: a sender still harvesting after the rollback re-marked the bitmap would
- * clear bits of pages it then never sends.
+ * Runs a round on every channel at once, each on its channel's event loop ({@link LoopRound}),
+ * and reports progress while waiting. When one fails, the others are stopped and waited for
+ * before the failure propagates: a channel still harvesting after the rollback re-marked the
+ * bitmap would clear bits of pages it then never sends.
  */
 final class ParallelRounds {
-    interface SenderTask {
-        void run(ChannelSender sender) throws Exception;
-    }
-
     private static final long PROGRESS_INTERVAL_MILLIS = 200;
     private static final long STOP_WAIT_MILLIS = 10_000;
 
-    private final String migrationId;
+    private ParallelRounds() {}
 
-    ParallelRounds(String migrationId) {
-        this.migrationId = migrationId;
-    }
-
-    void run(List<ChannelSender> senders, SenderTask task, Runnable onTick) throws Exception {
-        run(senders, task, onTick, false);
-    }
-
-    /**
-     * As {@link #run(List, SenderTask, Runnable)}; with {@code inline} the tasks run one after
-     * the other on the calling thread. For a last round of a few pages: starting and joining
-     * threads costs more than the sending, and on a busy host every hand-off between threads
-     * waits for a CPU inside the downtime.
-     */
-    void run(List<ChannelSender> senders, SenderTask task, Runnable onTick, boolean inline) throws Exception {
-        if (inline) {
-            for (ChannelSender sender : senders) {
-                task.run(sender);
-            }
-            return;
-        }
-        AtomicReference<Exception> failure = new AtomicReference<>();
-        List<Thread> threads = new CopyOnWriteArrayList<>();
-        for (int i = 0; i < senders.size(); i++) {
-            ChannelSender sender = senders.get(i);
-            threads.add(Thread.ofPlatform().name("send-" + migrationId + "-" + i).daemon().start(() -> {
-                try {
-                    task.run(sender);
-                } catch (Exception e) {
-                    if (failure.compareAndSet(null, e)) {
-                        threads.forEach(Thread::interrupt);
-                    }
+    static void run(List<ChannelSender> senders, int round, Runnable onTick) throws Exception {
+        List<LoopRound> rounds = senders.stream().map(sender -> new LoopRound(sender, round)).toList();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        CompletableFuture<?>[] running = new CompletableFuture<?>[rounds.size()];
+        for (int i = 0; i < rounds.size(); i++) {
+            running[i] = rounds.get(i).start().whenComplete((ignored, e) -> {
+                if (e != null && failure.compareAndSet(null, e)) {
+                    rounds.forEach(other -> other.stop(e));
                 }
-            }));
+            });
         }
-        if (failure.get() != null) {
-            threads.forEach(Thread::interrupt);  // a sender failed before the last one started
-        }
+        CompletableFuture<Void> all = CompletableFuture.allOf(running);
         try {
-            for (Thread thread : threads) {
-                while (!thread.join(java.time.Duration.ofMillis(PROGRESS_INTERVAL_MILLIS))) {
+            while (!all.isDone()) {
+                try {
+                    all.get(PROGRESS_INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
+                } catch (TimeoutException e) {
                     onTick.run();
                 }
             }
         } catch (InterruptedException e) {
-            stopAll(threads);
+            rounds.forEach(r -> r.stop(new CancellationException("migration thread interrupted")));
+            awaitStopped(all);
             throw e;
+        } catch (ExecutionException e) {
+            // allOf completes once every round has: none is still sending
         }
-        if (failure.get() != null) {
-            throw failure.get();
+        Throwable first = failure.get();
+        if (first instanceof Exception exception) {
+            throw exception;
+        }
+        if (first != null) {
+            throw (Error) first;
         }
     }
 
-    private static void stopAll(List<Thread> threads) {
-        threads.forEach(Thread::interrupt);
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(STOP_WAIT_MILLIS);
-        for (Thread thread : threads) {
-            try {
-                thread.join(java.time.Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
+    private static void awaitStopped(CompletableFuture<Void> all) {
+        try {
+            all.get(STOP_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            // stopped (with the stop's cause), or stuck: the caller's interrupt is what matters now
         }
     }
 }

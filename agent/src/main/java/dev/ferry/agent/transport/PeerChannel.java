@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -26,6 +27,7 @@ public final class PeerChannel implements AutoCloseable {
     private volatile String closeReason;
     private volatile ReadyReply onReady;
     private volatile Runnable onActive;
+    private volatile Pump pump;
     private long lastArrivalNanos;
 
     private record Arrival(Control message, long nanos) {}
@@ -39,6 +41,20 @@ public final class PeerChannel implements AutoCloseable {
     public interface ReadyReply {
         /** The message to send at once, or null to leave the answer to the migration thread. */
         Control answer();
+    }
+
+    /**
+     * A writer that runs on the channel's event loop: it writes while the channel is
+     * writable, returns when it is not, and is called again as it becomes writable. So the
+     * thread that builds a frame is the one whose syscall copies it into the socket, while
+     * the frame is still in its cache, with no hand-off between threads per frame.
+     */
+    public interface Pump {
+        /** Writes what it can; on the event loop. */
+        void pump();
+
+        /** The channel closed ({@code reason}); on the event loop. */
+        void closed(String reason);
     }
 
     PeerChannel(Channel channel) {
@@ -72,6 +88,10 @@ public final class PeerChannel implements AutoCloseable {
         synchronized (writable) {
             writable.notifyAll();
         }
+        Pump running = pump;
+        if (running != null && channel.isWritable()) {
+            running.pump();
+        }
     }
 
     void onClosed(String reason) {
@@ -79,10 +99,60 @@ public final class PeerChannel implements AutoCloseable {
             closeReason = reason;
         }
         inbox.offer(new Arrival(CLOSED, System.nanoTime()));  // a full inbox still ends with the close: receive() checks closeReason too
-        onWritabilityChanged();
+        synchronized (writable) {
+            writable.notifyAll();
+        }
+        Pump running = pump;
+        if (running != null) {
+            running.closed(closeReason);
+        }
+    }
+
+    // ---- called from the event loop by a Pump
+
+    /** Whether the caller runs on this channel's event loop. */
+    public boolean inEventLoop() {
+        return channel.eventLoop().inEventLoop();
+    }
+
+    /** Whether the channel takes more without queueing past its high-water mark. */
+    public boolean isWritable() {
+        return channel.isWritable();
+    }
+
+    /** Runs {@code task} on this channel's event loop after {@code delayNanos}. */
+    public ScheduledFuture<?> schedule(Runnable task, long delayNanos) {
+        return channel.eventLoop().schedule(task, delayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Why the channel closed, or null while it is open. */
+    public String closeReason() {
+        return closeReason;
     }
 
     // ---- called from the migration's threads
+
+    /**
+     * Makes {@code writer} this channel's {@link Pump} (null: none) and, if not null, starts
+     * it on the event loop. Set only while no other pump runs.
+     */
+    public void startPump(Pump writer) {
+        this.pump = writer;
+        if (writer != null) {
+            channel.eventLoop().execute(() -> {
+                if (closeReason != null) {
+                    writer.closed(closeReason);  // closed before the pump was set: it would never hear of it
+                } else {
+                    writer.pump();
+                }
+            });
+        }
+    }
+
+    /** Runs {@code task} on this channel's event loop. */
+    public void execute(Runnable task) {
+        channel.eventLoop().execute(task);
+    }
 
     /** Blocks until the channel can take more without queueing past its high-water mark. */
     public void awaitWritable(Duration timeout) throws IOException, InterruptedException {

@@ -32,8 +32,22 @@ public final class PageDigest {
     }
 
     public void record(int page, long hash) {
-        sum.add(hash - pageHashes[page]);
+        sum.add(replace(page, hash));
+    }
+
+    /**
+     * Sets a page's hash but leaves the sum to the caller: it {@link #add}s the returned
+     * change, summed over a batch of pages, with one atomic add instead of one per page.
+     */
+    public long replace(int page, long hash) {
+        long change = hash - pageHashes[page];
         pageHashes[page] = hash;
+        return change;
+    }
+
+    /** Adds the changes {@link #replace} returned. */
+    public void add(long change) {
+        sum.add(change);
     }
 
     public long value() {

@@ -61,11 +61,12 @@ public final class PageFrames {
             header.writeInt(pages[i]);
         }
         CompositeByteBuf frame = alloc.compositeDirectBuffer(count + 1).addComponent(true, header);
+        long digestChange = 0;
         try {
             int runStart = 0;
             for (int i = 0; i < count; i++) {
                 long offset = (long) pages[i] << GuestMemory.PAGE_SHIFT;
-                sent.record(pages[i], PageHash.of(memory, offset, pages[i]));
+                digestChange += sent.replace(pages[i], PageHash.of(memory, offset, pages[i]));
                 if (i + 1 == count || !continuesRun(pages[i], pages[i + 1])) {
                     long from = (long) pages[runStart] << GuestMemory.PAGE_SHIFT;
                     int bytes = (i + 1 - runStart) << GuestMemory.PAGE_SHIFT;
@@ -76,6 +77,8 @@ public final class PageFrames {
         } catch (RuntimeException e) {
             frame.release();
             throw e;
+        } finally {
+            sent.add(digestChange);  // one atomic add per frame; the pages hashed before any failure count
         }
         return frame;
     }

@@ -143,6 +143,19 @@ class DirtyBitmapTest {
         assertEquals(List.of(0, 1, 3, 7, 8, 9), harvestAll(bitmap));
     }
 
+    @Test
+    void markPagesMarksABatchAcrossWordsAsMarkWouldEachPage() {
+        DirtyBitmap bitmap = new DirtyBitmap(64 * 4 + 5);
+        bitmap.mark(65);  // already set: stays set
+        bitmap.markPages(new int[] {0, 1, 63, 64, 65, 66, 200, 128, 260});  // not sorted: 128 after 200
+        bitmap.markPages(new int[] {});
+        assertEquals(List.of(0, 1, 63, 64, 65, 66, 128, 200, 260), harvestAll(bitmap));
+
+        DirtyBitmap untracked = new DirtyBitmap(64, false);
+        untracked.markPages(new int[] {1, 2});
+        assertEquals(List.of(), harvestAll(untracked));
+    }
+
     @ParameterizedTest
     @ValueSource(ints = {1, 2, 3, 4, 7})
     void dirtyPagesPerStrideSumToTotal(int stride) {

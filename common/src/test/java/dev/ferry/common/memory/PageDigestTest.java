@@ -61,6 +61,26 @@ class PageDigestTest {
     }
 
     @Test
+    void replacingPagesAndAddingTheirChangesOnceEqualsRecordingEach() {
+        MemorySegment memory = randomPages(30, 3);
+        PageDigest batched = PageDigest.ofZeroMemory(30);
+        PageDigest each = PageDigest.ofZeroMemory(30);
+        for (int round = 0; round < 2; round++) {  // the second round replaces what the first recorded
+            memory.set(ValueLayout.JAVA_LONG_UNALIGNED, 5L * PAGE, round + 1L);
+            long change = 0;
+            for (int page = 0; page < 30; page++) {
+                change += batched.replace(page, hash(memory, page));
+                each.record(page, hash(memory, page));
+            }
+            assertNotEquals(each.value(), batched.value(), "the sum waits for add");
+            batched.add(change);
+            assertEquals(each.value(), batched.value());
+        }
+        assertEquals(PageDigest.of(memory), batched.value());
+        assertEquals(0, batched.countMismatches(memory));
+    }
+
+    @Test
     void reRecordingAPageReplacesItsContribution() {
         MemorySegment memory = randomPages(20, 2);
         PageDigest digest = PageDigest.ofZeroMemory(20);
