@@ -4,6 +4,7 @@ import dev.ferry.agent.transport.PeerChannel;
 import java.io.IOException;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 
 /**
@@ -44,7 +45,11 @@ final class LoopRound implements PeerChannel.Pump {
     /** Ends the round early (another channel failed, the migration is cancelled); from any thread. */
     void stop(Throwable cause) {
         stopCause = cause;
-        peer.execute(this::pump);
+        try {
+            peer.execute(this::pump);
+        } catch (RejectedExecutionException e) {
+            done.completeExceptionally(cause);  // the event loop is gone: nothing of this round runs any more
+        }
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.ferry.agent.migration;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -25,11 +26,17 @@ final class ParallelRounds {
         AtomicReference<Throwable> failure = new AtomicReference<>();
         CompletableFuture<?>[] running = new CompletableFuture<?>[rounds.size()];
         for (int i = 0; i < rounds.size(); i++) {
-            running[i] = rounds.get(i).start().whenComplete((ignored, e) -> {
-                if (e != null && failure.compareAndSet(null, e)) {
-                    rounds.forEach(other -> other.stop(e));
-                }
-            });
+            try {
+                running[i] = rounds.get(i).start().whenComplete((ignored, e) -> {
+                    if (e != null && failure.compareAndSet(null, e)) {
+                        rounds.forEach(other -> other.stop(e));
+                    }
+                });
+            } catch (RuntimeException e) {  // the event loops are shutting down: stop the rounds already started
+                rounds.subList(0, i).forEach(started -> started.stop(e));
+                awaitStopped(CompletableFuture.allOf(Arrays.copyOf(running, i)));
+                throw e;
+            }
         }
         CompletableFuture<Void> all = CompletableFuture.allOf(running);
         try {
