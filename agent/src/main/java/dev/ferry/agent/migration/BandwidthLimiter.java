@@ -44,10 +44,14 @@ public final class BandwidthLimiter {
         return isUnlimited() ? 0 : nextFreeNanos - now;
     }
 
-    /** Books {@code bytes} written now by a writer that checked {@link #nanosUntilFree} first. */
-    public void book(long bytes) {
+    /**
+     * Books {@code bytes} written at {@code now} by a writer that checked {@link
+     * #nanosUntilFree} first. Channels on different event loops may all find the cap free
+     * at once and each write a frame: the average holds, a burst can reach a frame per channel.
+     */
+    public void book(long bytes, long now) {
         if (!isUnlimited()) {
-            reserve(bytes, System.nanoTime());
+            reserve(bytes, now);
         }
     }
 

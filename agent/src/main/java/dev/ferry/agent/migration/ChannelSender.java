@@ -73,12 +73,17 @@ final class ChannelSender {
         return index;
     }
 
-    BandwidthLimiter limiter() {
-        return limiter;
+    boolean isCancelled() {
+        return cancelled.getAsBoolean();
     }
 
-    BooleanSupplier cancelled() {
-        return cancelled;
+    /** How long until the bandwidth cap lets the next frame go; {@code <= 0} now. */
+    long nanosUntilFree(long now) {
+        return limiter.nanosUntilFree(now);
+    }
+
+    static CancellationException cancellation() {
+        return new CancellationException("migration cancelled");
     }
 
     Duration writableTimeout() {
@@ -164,9 +169,11 @@ final class ChannelSender {
 
     private void flushZeros() throws IOException, InterruptedException {
         if (zeroCount > 0) {
+            long digestChange = 0;
             for (int i = 0; i < zeroCount; i++) {
-                sent.record(zeroPages[i], PageHash.ofZeroPage(zeroPages[i]));
+                digestChange += sent.replace(zeroPages[i], PageHash.ofZeroPage(zeroPages[i]));
             }
+            sent.add(digestChange);
             zerosSent.add(zeroCount);
             send(PageFrames.zeroPages(alloc, round, zeroPages, zeroCount), zeroCount);
             zeroCount = 0;
@@ -175,11 +182,11 @@ final class ChannelSender {
 
     private void send(ByteBuf frame, int pages) throws IOException, InterruptedException {
         if (peer.inEventLoop()) {
-            limiter.book(frame.readableBytes());  // the pump checked the cap, writability and cancellation
+            limiter.book(frame.readableBytes(), System.nanoTime());  // the pump checked the cap, writability and cancellation
         } else {
             try {
                 if (cancelled.getAsBoolean()) {
-                    throw new CancellationException("migration cancelled");
+                    throw cancellation();
                 }
                 limiter.acquire(frame.readableBytes());
                 peer.awaitWritable(writableTimeout);

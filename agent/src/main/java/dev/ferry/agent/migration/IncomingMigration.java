@@ -197,9 +197,13 @@ public final class IncomingMigration {
         checkReceiving(channel);
         for (int page : batch.pages()) {
             checkPage(channel, page);
-            segment.asSlice((long) page << GuestMemory.PAGE_SHIFT, GuestMemory.PAGE_SIZE).fill((byte) 0);
-            received.record(page, PageHash.ofZeroPage(page));
         }
+        long digestChange = 0;
+        for (int page : batch.pages()) {
+            segment.asSlice((long) page << GuestMemory.PAGE_SHIFT, GuestMemory.PAGE_SIZE).fill((byte) 0);
+            digestChange += received.replace(page, PageHash.ofZeroPage(page));
+        }
+        received.add(digestChange);
         pagesReceived[channel] += batch.pages().length;
     }
 

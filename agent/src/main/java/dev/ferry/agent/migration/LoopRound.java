@@ -2,7 +2,6 @@ package dev.ferry.agent.migration;
 
 import dev.ferry.agent.transport.PeerChannel;
 import java.io.IOException;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
@@ -15,11 +14,18 @@ import java.util.concurrent.ScheduledFuture;
  * write copies it into the socket. Sending from a thread of its own cost a hand-off per frame
  * (an event-loop wake-up, a futex wait for writability: ~17,000 futex and 4,000 wake-up
  * calls for a 4 GiB guest) and, with the event loop, a third busy thread on two cores; see
- * BENCHMARKS.md.
+ * "Analysis" in BENCHMARKS.md.
  *
  * <p>Everything but {@link #start} and {@link #stop} runs on the event loop.
  */
 final class LoopRound implements PeerChannel.Pump {
+    /**
+     * Frames per turn on the event loop when the socket keeps up: channels of other
+     * migrations share the loop (a paused guest's READY and ACTIVE among them), so a round
+     * must not hold it for seconds. 8 MiB is a few milliseconds.
+     */
+    private static final int FRAMES_PER_TURN = 8;
+
     private final ChannelSender sender;
     private final PeerChannel peer;
     private final int round;
@@ -44,11 +50,11 @@ final class LoopRound implements PeerChannel.Pump {
 
     /** Ends the round early (another channel failed, the migration is cancelled); from any thread. */
     void stop(Throwable cause) {
-        stopCause = cause;
+        stopCause = cause;  // first: a pump that still runs (a loop shutting down drains its queue) stops at its next frame
         try {
             peer.execute(this::pump);
         } catch (RejectedExecutionException e) {
-            done.completeExceptionally(cause);  // the event loop is gone: nothing of this round runs any more
+            done.completeExceptionally(cause);  // the loop takes no more tasks: none of ours will start
         }
     }
 
@@ -60,18 +66,21 @@ final class LoopRound implements PeerChannel.Pump {
         pumping = true;
         cancelWake();
         try {
-            while (!done.isDone()) {
+            for (int frames = 0; !done.isDone(); frames++) {
                 if (stopCause != null) {
                     finish(stopCause);
-                } else if (sender.cancelled().getAsBoolean()) {
-                    finish(new CancellationException("migration cancelled"));
+                } else if (sender.isCancelled()) {
+                    finish(ChannelSender.cancellation());
                 } else if (peer.closeReason() != null) {
                     closed(peer.closeReason());
                 } else if (!peer.isWritable()) {
                     watchDrain();
                     return;
+                } else if (frames == FRAMES_PER_TURN) {
+                    peer.execute(this::pump);  // the socket keeps up: let the loop's other channels have a turn
+                    return;
                 } else {
-                    long wait = sender.limiter().nanosUntilFree(System.nanoTime());
+                    long wait = sender.nanosUntilFree(System.nanoTime());
                     if (wait > 0) {
                         wake = peer.schedule(this::pump, wait);
                         return;
@@ -81,7 +90,7 @@ final class LoopRound implements PeerChannel.Pump {
                     }
                 }
             }
-        } catch (Exception e) {
+        } catch (Throwable e) {  // an Error too: Netty would log and drop it, and the round would never end
             finish(e);
         } finally {
             pumping = false;
@@ -100,12 +109,12 @@ final class LoopRound implements PeerChannel.Pump {
                 finish(new IOException("channel " + sender.index() + " to the destination not writable for "
                         + sender.writableTimeout() + ": the destination stopped reading"));
             }
-        }, sender.writableTimeout().toNanos());
+        }, sender.writableTimeout().toNanos());  // pump() and finish() catch everything: nothing escapes to Netty
     }
 
     @Override
     public void closed(String reason) {
-        finish(new IOException("channel to the destination closed: " + reason));
+        finish(new IOException("channel " + sender.index() + " to the destination closed: " + reason));
     }
 
     private void finish(Throwable failure) {

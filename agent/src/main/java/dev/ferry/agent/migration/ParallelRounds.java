@@ -21,6 +21,11 @@ final class ParallelRounds {
 
     private ParallelRounds() {}
 
+    /**
+     * Runs {@code round} on every sender's channel and returns when all have sent everything;
+     * {@code onTick} runs every 200 ms meanwhile. A cancelled migration stops the rounds at
+     * the next tick, even ones waiting for a channel that does not drain.
+     */
     static void run(List<ChannelSender> senders, int round, Runnable onTick) throws Exception {
         List<LoopRound> rounds = senders.stream().map(sender -> new LoopRound(sender, round)).toList();
         AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -35,7 +40,7 @@ final class ParallelRounds {
             } catch (RuntimeException e) {  // the event loops are shutting down: stop the rounds already started
                 rounds.subList(0, i).forEach(started -> started.stop(e));
                 awaitStopped(CompletableFuture.allOf(Arrays.copyOf(running, i)));
-                throw e;
+                throw thrown(failure.get() != null ? failure.get() : e);  // a round's own failure says more
             }
         }
         CompletableFuture<Void> all = CompletableFuture.allOf(running);
@@ -45,6 +50,9 @@ final class ParallelRounds {
                     all.get(PROGRESS_INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
                 } catch (TimeoutException e) {
                     onTick.run();
+                    if (senders.getFirst().isCancelled()) {
+                        rounds.forEach(r -> r.stop(ChannelSender.cancellation()));
+                    }
                 }
             }
         } catch (InterruptedException e) {
@@ -54,13 +62,17 @@ final class ParallelRounds {
         } catch (ExecutionException e) {
             // allOf completes once every round has: none is still sending
         }
-        Throwable first = failure.get();
-        if (first instanceof Exception exception) {
-            throw exception;
+        if (failure.get() != null) {
+            throw thrown(failure.get());
         }
-        if (first != null) {
-            throw (Error) first;
+    }
+
+    /** The failure as an exception to throw; an Error is thrown from here as it is. */
+    private static Exception thrown(Throwable failure) {
+        if (failure instanceof Exception exception) {
+            return exception;
         }
+        throw (Error) failure;
     }
 
     private static void awaitStopped(CompletableFuture<Void> all) {

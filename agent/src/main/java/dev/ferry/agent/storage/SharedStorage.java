@@ -47,9 +47,14 @@ public final class SharedStorage {
         return root;
     }
 
-    /** {@link #create(String, long, DiskAllocation)} with every block written ({@link DiskAllocation#DISK_FULL}). */
+    /** Disks up to this size are fully written unless the request says otherwise; larger ones would take long to create. */
+    static final long FULL_BY_DEFAULT_MAX_BYTES = 4L << 30;
+    /** While zeros are written, an fdatasync every this many bytes: no gigabytes of dirty cache for one flush. */
+    private static final long ZEROS_PER_SYNC = 256L << 20;
+
+    /** {@link #create(String, long, DiskAllocation)} with the default allocation. */
     public DiskImage create(String guestName, long sizeBytes) throws IOException {
-        return create(guestName, sizeBytes, DiskAllocation.DISK_FULL);
+        return create(guestName, sizeBytes, DiskAllocation.DISK_ALLOCATION_UNSPECIFIED);
     }
 
     /**
@@ -60,7 +65,8 @@ public final class SharedStorage {
         checkSize(sizeBytes);
         checkName(guestName);
         boolean full = switch (allocation) {
-            case DISK_ALLOCATION_UNSPECIFIED, DISK_FULL -> true;
+            case DISK_ALLOCATION_UNSPECIFIED -> sizeBytes <= FULL_BY_DEFAULT_MAX_BYTES;
+            case DISK_FULL -> true;
             case DISK_SPARSE -> false;
             case UNRECOGNIZED -> throw new IllegalArgumentException("unknown disk allocation " + allocation
                     + ": use DISK_FULL or DISK_SPARSE");
@@ -75,11 +81,18 @@ public final class SharedStorage {
                 .setImageId(id.toString())
                 .setSizeBytes(sizeBytes)
                 .build();
-        DiskImage image = new DiskImage(spec, file, ImageChannels.open(file));
+        DiskImage image;
+        try {
+            image = new DiskImage(spec, file, ImageChannels.open(file));
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(file);  // made a moment ago, for nobody else
+            throw e;
+        }
         try {
             image.acquire();
-        } catch (IOException e) {
-            image.close();
+        } catch (IOException | RuntimeException e) {
+            image.closeQuietly();
+            Files.deleteIfExists(file);
             throw e;
         }
         log.info("disk image {} created for guest {}: {} bytes, {} in {} ms", spec.getImage(), guestName, sizeBytes,
@@ -123,8 +136,15 @@ public final class SharedStorage {
             if (full) {
                 byte[] zeros = new byte[1 << 20];
                 out.seek(ImageHeader.SIZE);
+                long unsynced = 0;
                 for (long left = header.dataSize(); left > 0; left -= zeros.length) {
-                    out.write(zeros, 0, (int) Math.min(zeros.length, left));
+                    int chunk = (int) Math.min(zeros.length, left);
+                    out.write(zeros, 0, chunk);
+                    unsynced += chunk;
+                    if (unsynced >= ZEROS_PER_SYNC) {  // other guests' hand-off flushes wait for dirty data in the journal
+                        out.getFD().sync();
+                        unsynced = 0;
+                    }
                 }
             } else {
                 out.setLength(ImageHeader.SIZE + header.dataSize());

@@ -85,9 +85,7 @@ public final class PeerChannel implements AutoCloseable {
     }
 
     void onWritabilityChanged() {
-        synchronized (writable) {
-            writable.notifyAll();
-        }
+        wakeWriters();
         Pump running = pump;
         if (running != null && channel.isWritable()) {
             running.pump();
@@ -99,12 +97,17 @@ public final class PeerChannel implements AutoCloseable {
             closeReason = reason;
         }
         inbox.offer(new Arrival(CLOSED, System.nanoTime()));  // a full inbox still ends with the close: receive() checks closeReason too
-        synchronized (writable) {
-            writable.notifyAll();
-        }
+        wakeWriters();
         Pump running = pump;
         if (running != null) {
             running.closed(closeReason);
+        }
+    }
+
+    /** Wakes a thread in {@link #awaitWritable} to look again (writable now, or closed). */
+    private void wakeWriters() {
+        synchronized (writable) {
+            writable.notifyAll();
         }
     }
 

@@ -118,14 +118,14 @@ class BandwidthLimiterTest {
     void aWriterThatMustNotSleepLearnsHowLongToWaitAndBooksWhatItWrote() {
         BandwidthLimiter limiter = new BandwidthLimiter(1_000_000);
         assertTrue(limiter.nanosUntilFree(System.nanoTime()) <= 0, "nothing booked: write now");
-        limiter.book(1_000_000);  // one second's worth at 1 MB/s, written now
+        limiter.book(1_000_000, System.nanoTime());  // one second's worth at 1 MB/s, written now
         long wait = limiter.nanosUntilFree(System.nanoTime());
         assertTrue(wait > 900 * MS && wait <= 1000 * MS, "the next write waits for the second minus the burst: " + wait);
         long at = System.nanoTime();
         assertEquals(5 * MS, limiter.nanosUntilFree(at) - limiter.nanosUntilFree(at + 5 * MS), "the wait shrinks with the clock");
 
         BandwidthLimiter unlimited = new BandwidthLimiter(0);
-        unlimited.book(1L << 40);
+        unlimited.book(1L << 40, System.nanoTime());
         assertEquals(0, unlimited.nanosUntilFree(System.nanoTime()), "no cap: never a wait");
     }
 

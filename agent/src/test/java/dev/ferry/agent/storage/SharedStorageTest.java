@@ -48,15 +48,18 @@ class SharedStorageTest {
     }
 
     @Test
-    void aFullImageHasEveryBlockOnDiskAndReadsAsZerosWhileASparseOneHasAlmostNone() throws Exception {
+    void aFullImageHasEveryBlockOnDiskAndReadsAsZerosWhileASparseOneHasAlmostNoneAndSmallDisksAreFullByDefault() throws Exception {
         SharedStorage storage = new SharedStorage(root);
         long size = 4L << 20;
         Path full;
         Path sparse;
+        Path byDefault;
         try (DiskImage image = storage.create("full-1", size, DiskAllocation.DISK_FULL);
-                DiskImage holes = storage.create("sparse-1", size, DiskAllocation.DISK_SPARSE)) {
+                DiskImage holes = storage.create("sparse-1", size, DiskAllocation.DISK_SPARSE);
+                DiskImage unsaid = storage.create("default-1", size)) {
             full = root.resolve(image.spec().getImage());
             sparse = root.resolve(holes.spec().getImage());
+            byDefault = root.resolve(unsaid.spec().getImage());
             ByteBuffer back = ByteBuffer.allocate((int) size);
             assertEquals(size, image.read(0, back));
             assertEquals(-1, Arrays.mismatch(back.array(), new byte[(int) size]), "a new disk reads as zeros");
@@ -64,6 +67,7 @@ class SharedStorageTest {
         // what the filesystem allocated, from stat(1): the JDK's attribute views do not report it
         assertTrue(allocatedBytes(full) >= ImageHeader.SIZE + size, "full: " + allocatedBytes(full));
         assertTrue(allocatedBytes(sparse) < size / 4, "sparse: " + allocatedBytes(sparse));
+        assertTrue(allocatedBytes(byDefault) >= ImageHeader.SIZE + size, "a small disk is full by default");
         assertEquals(ImageHeader.SIZE + size, Files.size(full));
         assertEquals(ImageHeader.SIZE + size, Files.size(sparse));
         assertEquals("full-1", ImageHeader.decode(ByteBuffer.wrap(Files.readAllBytes(full), 0, ImageHeader.SIZE)).guestName());

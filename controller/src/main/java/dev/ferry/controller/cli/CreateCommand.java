@@ -20,6 +20,8 @@ import picocli.CommandLine.ParentCommand;
 
 @Command(name = "create", description = "Create a guest on a host.")
 final class CreateCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    private picocli.CommandLine.Model.CommandSpec command;  // usage errors go to this command's streams
 
     /** The programs a guest can run. */
     enum Program { dirtier, idle, kv }
@@ -70,10 +72,11 @@ final class CreateCommand implements Callable<Integer> {
             description = "Disk image size on the shared storage (default: 64m; only on hosts started with --storage).")
     private long diskSize;
 
-    @Option(names = "--disk-allocation", paramLabel = "HOW", defaultValue = "full",
-            description = "New disk image: full (default: every block written with zeros at creation, so the flush at a"
+    @Option(names = "--disk-allocation", paramLabel = "HOW",
+            description = "New disk image: full (every block written with zeros at creation, so the flush at a"
                     + " migration's hand-off needs no filesystem journal commit) or sparse (created at once; that flush"
-                    + " can then wait tens of ms on a busy disk, inside the guest's downtime).")
+                    + " can then wait tens of ms on a busy disk, inside the guest's downtime)."
+                    + " Default: full up to 4g, sparse above.")
     private Allocation diskAllocation;
 
     @Option(names = "--disk", paramLabel = "IMAGE",
@@ -82,6 +85,10 @@ final class CreateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (disk != null && (diskAllocation != null || diskSize != 0)) {
+            throw new picocli.CommandLine.ParameterException(command.commandLine(), "--disk uses an existing image:"
+                    + " --disk-size and --disk-allocation only shape a new one; leave them out");
+        }
         CreateGuestRequest request = CreateGuestRequest.newBuilder().setHost(host).setSpec(spec()).build();
         GuestInfo guest = ferry.call(stub -> FerryCommand.unary(stub).createGuest(request));
         if (ferry.json()) {
@@ -94,8 +101,10 @@ final class CreateCommand implements Callable<Integer> {
 
     private GuestSpec spec() {
         GuestSpec.Builder spec = GuestSpec.newBuilder().setName(name).setMemoryBytes(memory).setVcpus(vcpus)
-                .setProgram(programSpec()).setDiskBytes(diskSize)
-                .setDiskAllocation(diskAllocation == Allocation.sparse ? DiskAllocation.DISK_SPARSE : DiskAllocation.DISK_FULL);
+                .setProgram(programSpec()).setDiskBytes(diskSize);
+        if (diskAllocation != null) {
+            spec.setDiskAllocation(diskAllocation == Allocation.sparse ? DiskAllocation.DISK_SPARSE : DiskAllocation.DISK_FULL);
+        }
         if (mac != null) {
             spec.setMac(mac);
         }

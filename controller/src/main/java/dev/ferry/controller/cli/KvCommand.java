@@ -24,6 +24,8 @@ import picocli.CommandLine.ParentCommand;
 @Command(name = "kv", description = {"Talk to a kv guest through a host's switch port.",
     "  ferry kv GUEST get KEY | put KEY VALUE | del KEY"})
 final class KvCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    private picocli.CommandLine.Model.CommandSpec command;  // usage errors go to this command's streams
 
     /** What to do with the key. */
     enum Action { get, put, del }
@@ -49,7 +51,7 @@ final class KvCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if ((action == Action.put) != (value != null)) {
-            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+            throw new picocli.CommandLine.ParameterException(command.commandLine(),
                     action == Action.put ? "put needs a VALUE" : action + " takes no VALUE");
         }
         var ingress = SwitchPorts.resolve(ferry, guest, via == null ? List.of() : List.of(via), false).getFirst();

@@ -9,6 +9,7 @@ import com.google.protobuf.util.JsonFormat;
 import dev.ferry.controller.FakeAgent;
 import dev.ferry.controller.TestCluster;
 import dev.ferry.proto.v1.DirtyPattern;
+import dev.ferry.proto.v1.DiskAllocation;
 import dev.ferry.proto.v1.GuestSpec;
 import dev.ferry.proto.v1.ListHostsResponse;
 import dev.ferry.proto.v1.MigrationOptions;
@@ -271,6 +272,21 @@ class FerryCliTest {
         assertEquals(ExitCodes.OK, result.code(), result.err());
         assertTrue(result.out().matches("(?s).*\\n +cancel +Roll back a running migration \\(unless it committed\\)\\.\\n +migrations .*"),
                 result.out());
+    }
+
+    @Test
+    void diskAllocationIsSentAsAskedAndRefusedWithAnExistingDisk() {
+        assertEquals(0, run("create", "thin", "--host", "host-a", "--memory", "64m", "--program", "idle",
+                "--disk-size", "1g", "--disk-allocation", "sparse").code());
+        assertEquals(DiskAllocation.DISK_SPARSE, cluster.agents.get("host-a").guests.get("thin").getSpec().getDiskAllocation());
+        createIdle("plain");
+        assertEquals(DiskAllocation.DISK_ALLOCATION_UNSPECIFIED,
+                cluster.agents.get("host-a").guests.get("plain").getSpec().getDiskAllocation(), "the agent's default");
+
+        Result both = run("create", "again", "--host", "host-a", "--memory", "64m", "--program", "kv",
+                "--disk", "disks/shop-1a2b3c4d.img", "--disk-allocation", "full");
+        assertEquals(ExitCodes.USAGE, both.code());
+        assertTrue(both.err().contains("--disk uses an existing image"), both.err());
     }
 
     @Test
