@@ -115,8 +115,8 @@ public final class PageStreamTransport implements AutoCloseable {
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        peer[0] = new PeerChannel(ch);
-                        codec(ch.pipeline()).addLast(new OutgoingChannelHandler(peer[0]));
+                        codec(ch.pipeline());
+                        peer[0] = PeerChannel.attach(ch);
                     }
                 });
         var future = bootstrap.connect(host, port).awaitUninterruptibly();

@@ -61,6 +61,17 @@ public final class PeerChannel implements AutoCloseable {
         this.channel = channel;
     }
 
+    /**
+     * The source's end of {@code channel}, whose pipeline already decodes the destination's
+     * replies (frames to {@link Control} messages): adds the handler that feeds them, its
+     * writability and its closing to the returned PeerChannel.
+     */
+    public static PeerChannel attach(Channel channel) {
+        PeerChannel peer = new PeerChannel(channel);
+        channel.pipeline().addLast(new OutgoingChannelHandler(peer));
+        return peer;
+    }
+
     // ---- called from the event loop (OutgoingChannelHandler)
 
     void onControl(Control message) {
