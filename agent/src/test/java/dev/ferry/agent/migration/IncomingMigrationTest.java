@@ -233,6 +233,12 @@ class IncomingMigrationTest {
     }
 
     /** Some data pages and zero pages on both channels, the way a source would stripe them. */
+    /** Both channels end, each with the number of pages it carried. */
+    private void endBothChannels() throws StreamException {
+        migration.onControl(0, channelEnd(0, sentOnChannel[0]));
+        migration.onControl(1, channelEnd(1, sentOnChannel[1]));
+    }
+
     private void copyRoundZero() throws StreamException {
         for (int page : new int[] {0, 1, 2, 63, 64, 100, 127, 130, 200, 255}) {
             write(page, 0);
@@ -249,8 +255,7 @@ class IncomingMigrationTest {
     private FakeSink[] toReady() throws StreamException {
         FakeSink[] sinks = attachBoth();
         copyRoundZero();
-        migration.onControl(0, channelEnd(0, sentOnChannel[0]));
-        migration.onControl(1, channelEnd(1, sentOnChannel[1]));
+        endBothChannels();
         migration.onControl(0, deviceState(sent.value()));
         assertEquals(IncomingState.READY, migration.state());
         return sinks;
@@ -358,8 +363,7 @@ class IncomingMigrationTest {
         sendPages(1, 1, 100);
         sendZeroPages(0, 1, 130);
         assertMemoryEqualsSource();
-        migration.onControl(0, channelEnd(0, sentOnChannel[0]));
-        migration.onControl(1, channelEnd(1, sentOnChannel[1]));
+        endBothChannels();
         migration.onControl(0, deviceState(sent.value()));
         assertEquals(IncomingState.READY, migration.state(), "the digest follows replaced pages");
     }
@@ -439,8 +443,7 @@ class IncomingMigrationTest {
     void aDigestMismatchIsRefusedAndNotReady() throws StreamException {
         FakeSink[] sinks = attachBoth();
         copyRoundZero();
-        migration.onControl(0, channelEnd(0, sentOnChannel[0]));
-        migration.onControl(1, channelEnd(1, sentOnChannel[1]));
+        endBothChannels();
         StreamException e = refused(StreamErrorCode.DIGEST_MISMATCH, () -> migration.onControl(0, deviceState(sent.value() + 1)));
         assertTrue(e.getMessage().contains("digest"), e.getMessage());
         assertEquals(IncomingState.RECEIVING, migration.state());
@@ -500,8 +503,7 @@ class IncomingMigrationTest {
         // the source may have sent COMMIT behind the device state: DISCARDED is its licence to resume
         FakeSink[] sinks = attachBoth();
         copyRoundZero();
-        migration.onControl(0, channelEnd(0, sentOnChannel[0]));
-        migration.onControl(1, channelEnd(1, sentOnChannel[1]));
+        endBothChannels();
         StreamException e = refused(StreamErrorCode.DIGEST_MISMATCH, () -> migration.onControl(0, deviceState(sent.value() + 1)));
         migration.fail(0, e);  // what the channel's handler does with it
         refused(StreamErrorCode.BAD_FRAME, () -> migration.onControl(0, commit()));  // the early COMMIT, already on the wire: runs nothing
@@ -705,8 +707,7 @@ class IncomingMigrationTest {
         activator.loadFailure = new IllegalArgumentException("CPU state must be 32 bytes");
         FakeSink[] sinks = attachBoth();
         copyRoundZero();
-        migration.onControl(0, channelEnd(0, sentOnChannel[0]));
-        migration.onControl(1, channelEnd(1, sentOnChannel[1]));
+        endBothChannels();
         StreamException e = refused(StreamErrorCode.BAD_FRAME, () -> migration.onControl(0, deviceState(sent.value())));
         assertTrue(e.getMessage().contains("device state refused"), e.getMessage());
         assertTrue(!sinks[0].kinds().contains(Control.BodyCase.READY), "no READY for a state that cannot run");
