@@ -5,6 +5,7 @@ import dev.ferry.agent.network.VirtualSwitch;
 import dev.ferry.agent.storage.DiskImage;
 import dev.ferry.proto.v1.VnicState;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.SynchronousQueue;
@@ -50,11 +51,14 @@ public final class HostedDevices implements SourceDevices {
     }
 
     @Override
-    public void prepare() throws IOException {
+    public Duration prepare() throws IOException {
         DiskImage disk = hosted.disk();
-        if (disk != null) {
-            disk.flush();
+        if (disk == null) {
+            return Duration.ZERO;
         }
+        long start = System.nanoTime();
+        disk.flush();  // waits for a flushAhead still running: that is the disk's time too
+        return Duration.ofNanos(System.nanoTime() - start);
     }
 
     @Override

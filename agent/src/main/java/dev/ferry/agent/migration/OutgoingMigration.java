@@ -16,6 +16,7 @@ import dev.ferry.proto.v1.Hello;
 import dev.ferry.proto.v1.MigrationStatus;
 import dev.ferry.proto.v1.StreamErrorCode;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
@@ -167,6 +168,7 @@ public final class OutgoingMigration implements Runnable {
         // No markAll: the bitmap already holds every page that may be non-zero and unsent
         // (fresh memory starts clean and reads as zero), so never-written memory is not even read.
         List<RoundResult> results = new ArrayList<>();
+        int slowFlushes = 0;
         for (int round = 0; ; round++) {  // bounded: the planner stops at max_rounds (<= 1000)
             results.add(runRound(round, MigrationStatus.PRECOPY));
             ConvergencePlanner.Decision decision = planner.next(results);
@@ -179,7 +181,14 @@ public final class OutgoingMigration implements Runnable {
                 throw new IllegalStateException(decision.reason());
             }
             if (decision.action() == ConvergencePlanner.Action.STOP_AND_COPY) {
-                return;
+                // the disk flush in the downtime then only has the last moment's writes
+                Duration flush = devices.prepare();
+                ConvergencePlanner.Decision after = planner.afterFlush(results, decision, flush.toNanos(), slowFlushes);
+                if (after.action() == ConvergencePlanner.Action.STOP_AND_COPY) {
+                    return;
+                }
+                slowFlushes++;
+                log.info("migration {}: {}", id(), after.reason());
             }
         }
     }
@@ -220,7 +229,6 @@ public final class OutgoingMigration implements Runnable {
 
     private void stopAndCopy() throws Exception {
         lifecycle.transition(MigrationStatus.STOP_AND_COPY);
-        devices.prepare();  // the disk flush in the downtime then only has the last moment's writes
         long start = System.nanoTime();
         paused = true;  // set first: a timed-out pause still leaves the request in place, and rollback must lift it
         guest.pause(timeouts.pause());

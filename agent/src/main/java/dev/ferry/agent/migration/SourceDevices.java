@@ -2,6 +2,7 @@ package dev.ferry.agent.migration;
 
 import dev.ferry.proto.v1.VnicState;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -16,8 +17,12 @@ public interface SourceDevices {
      */
     default void flushAhead() {}
 
-    /** While the guest still runs: write back what it can so the flush in the downtime is short. */
-    void prepare() throws IOException;
+    /**
+     * While the guest still runs, right before the pause: write back what it can so the flush
+     * in the downtime is short. Returns how long that took (zero without a disk): a slow disk
+     * now is likely slow in the downtime too.
+     */
+    Duration prepare() throws IOException;
 
     /**
      * The guest is paused: freeze the vNIC (its state goes with the device state) and start
@@ -45,7 +50,9 @@ public interface SourceDevices {
     /** For guests without devices (tests of the page stream alone). */
     SourceDevices NONE = new SourceDevices() {
         @Override
-        public void prepare() {}
+        public Duration prepare() {
+            return Duration.ZERO;
+        }
 
         @Override
         public Detached detach() {

@@ -2,6 +2,7 @@ package dev.ferry.agent.migration;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ferry.agent.migration.ConvergencePlanner.Action;
@@ -159,6 +160,47 @@ class ConvergencePlannerTest {
         Decision d = decide(settings(3, false, 5), 300_000, 200_000, NEGLIGIBLE);
         assertEquals(Action.STOP_AND_COPY, d.action());
         assertTrue(d.reason().contains("fits"), d.reason());
+    }
+
+    // ---- a slow disk flush right before the pause ------------------------------------------
+
+    private static final long MS = 1_000_000;
+
+    @Test
+    void aFlushSlowerThanTheTargetBuysAnotherRoundAtMostThreeTimes() {
+        ConvergencePlanner planner = new ConvergencePlanner(DEFAULTS);
+        List<RoundResult> done = rounds(300_000, 100_000, NEGLIGIBLE);
+        Decision stop = planner.next(done);
+        assertEquals(Action.STOP_AND_COPY, stop.action());
+        for (int slow = 0; slow < ConvergencePlanner.MAX_SLOW_FLUSH_ROUNDS; slow++) {
+            Decision d = planner.afterFlush(done, stop, 250 * MS, slow);
+            assertEquals(Action.CONTINUE, d.action(), "extra round " + slow);
+            assertTrue(d.reason().contains("disk flush took 250 ms"), d.reason());
+        }
+        assertEquals(3, ConvergencePlanner.MAX_SLOW_FLUSH_ROUNDS);
+        assertSame(stop, planner.afterFlush(done, stop, 250 * MS, 3), "then the pause anyway");
+    }
+
+    @Test
+    void aFlushWithinTheTargetLetsThePauseGoAhead() {
+        ConvergencePlanner planner = new ConvergencePlanner(DEFAULTS);
+        List<RoundResult> done = rounds(300_000, 100_000, NEGLIGIBLE);
+        Decision stop = planner.next(done);
+        assertSame(stop, planner.afterFlush(done, stop, 50 * MS, 0), "exactly the target");
+        assertSame(stop, planner.afterFlush(done, stop, 0, 0), "no disk");
+    }
+
+    @Test
+    void aForcedStopIsNotPutOffForTheDisk() {
+        ConvergencePlanner planner = new ConvergencePlanner(settings(3, false, 5));
+        List<RoundResult> atMaximum = rounds(300_000, 200_000, 190_000);
+        Decision maximum = planner.next(atMaximum);
+        assertSame(maximum, planner.afterFlush(atMaximum, maximum, 250 * MS, 0), "maximum of rounds");
+        ConvergencePlanner stalls = new ConvergencePlanner(settings(30, false, 3));
+        List<RoundResult> stalled = rounds(200_000, 100_000, 100_000, 120_000, 100_000);
+        Decision anyway = stalls.next(stalled);
+        assertTrue(anyway.stalled());
+        assertSame(anyway, stalls.afterFlush(stalled, anyway, 250 * MS, 0), "stalled: stopping anyway");
     }
 
     // ---- stall --------------------------------------------------------------------------

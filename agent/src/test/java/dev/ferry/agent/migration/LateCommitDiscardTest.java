@@ -102,7 +102,9 @@ class LateCommitDiscardTest {
         final AtomicBoolean reattached = new AtomicBoolean();
 
         @Override
-        public void prepare() {}
+        public java.time.Duration prepare() {
+            return java.time.Duration.ZERO;
+        }
 
         @Override
         public Detached detach() {
