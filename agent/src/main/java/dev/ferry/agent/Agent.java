@@ -14,6 +14,7 @@ import io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,7 +62,7 @@ public final class Agent implements AutoCloseable {
         HostOperations host = new HostOperations(config.name(), config.advertiseHost(),
                 new LocalGuests(config.capacityBytes(), incoming), incoming, transport, timeouts, config.reservationTimeout(),
                 network.vswitch(), storage);
-        MigrationWarmup.run(incoming, transport);
+        MigrationWarmup.run(incoming, transport, Path.of(System.getProperty("java.io.tmpdir")));
         Server server;
         try {
             // the controller pings long watches (keepalive) to notice a vanished agent; allow it

@@ -1,0 +1,40 @@
+package dev.ferry.agent;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ferry.agent.migration.IncomingMigrations;
+import dev.ferry.agent.transport.PageStreamTransport;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The agent's start-up warm-up: every migration completes through the real transport,
+ * the kv guest answers its calls on both sides of its move, and nothing is left behind
+ * (no incoming migration, no disk image in the scratch directory).
+ */
+@Timeout(120)
+class MigrationWarmupTest {
+    @TempDir
+    Path scratch;
+
+    @Test
+    void everyWarmupMigrationCompletesAndTheKvGuestAnswersOnBothSides() throws Exception {
+        IncomingMigrations incoming = new IncomingMigrations();
+        try (PageStreamTransport transport = PageStreamTransport.start(new InetSocketAddress("127.0.0.1", 0), incoming, 2)) {
+            MigrationWarmup.Outcome outcome = MigrationWarmup.run(incoming, transport, scratch);
+
+            assertEquals(14, outcome.migrations(), "10 tiny, 3 bulk, 1 kv with its disk");
+            assertTrue(outcome.kvCalls() > 100, "kv calls answered before and after the move: " + outcome.kvCalls());
+            assertTrue(incoming.all().isEmpty(), "no incoming migration left registered: " + incoming.all());
+            try (Stream<Path> left = Files.list(scratch)) {
+                assertEquals(0, left.count(), "the kv guest's disk and its directory are deleted");
+            }
+        }
+    }
+}
