@@ -62,7 +62,12 @@ public final class Agent implements AutoCloseable {
         HostOperations host = new HostOperations(config.name(), config.advertiseHost(),
                 new LocalGuests(config.capacityBytes(), incoming), incoming, transport, timeouts, config.reservationTimeout(),
                 network.vswitch(), storage);
-        MigrationWarmup.run(incoming, transport, Path.of(System.getProperty("java.io.tmpdir")));
+        try {
+            MigrationWarmup.run(incoming, transport, Path.of(System.getProperty("java.io.tmpdir")));
+        } catch (RuntimeException e) {
+            // a head start only: the agent serves without it, its first migrations just run colder
+            log.warn("migration warm-up failed: {}", e.toString());
+        }
         Server server;
         try {
             // the controller pings long watches (keepalive) to notice a vanished agent; allow it

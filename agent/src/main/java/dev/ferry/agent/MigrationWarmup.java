@@ -1,14 +1,10 @@
 package dev.ferry.agent;
 
 import dev.ferry.agent.guest.Guest;
-import dev.ferry.agent.host.HostedGuest;
-import dev.ferry.agent.host.StandbyGuest;
 import dev.ferry.agent.guest.GuestDevices;
 import dev.ferry.agent.host.HostedDevices;
-import dev.ferry.agent.network.Trunks;
-import dev.ferry.agent.network.VirtualNic;
-import dev.ferry.agent.network.VirtualSwitch;
-import dev.ferry.common.net.MacAddress;
+import dev.ferry.agent.host.HostedGuest;
+import dev.ferry.agent.host.StandbyGuest;
 import dev.ferry.agent.migration.IncomingGuest;
 import dev.ferry.agent.migration.IncomingMigration;
 import dev.ferry.agent.migration.IncomingMigrations;
@@ -16,34 +12,39 @@ import dev.ferry.agent.migration.MigrationSettings;
 import dev.ferry.agent.migration.MigrationTarget;
 import dev.ferry.agent.migration.MigrationTimeouts;
 import dev.ferry.agent.migration.OutgoingMigration;
+import dev.ferry.agent.network.ClientPort;
+import dev.ferry.agent.network.Trunks;
+import dev.ferry.agent.network.VirtualNic;
+import dev.ferry.agent.network.VirtualSwitch;
+import dev.ferry.agent.storage.DiskImage;
+import dev.ferry.agent.storage.SharedStorage;
 import dev.ferry.agent.transport.PageStreamTransport;
+import dev.ferry.common.kv.KvReply;
+import dev.ferry.common.kv.KvRequest;
 import dev.ferry.common.memory.GuestMemory;
+import dev.ferry.common.net.MacAddress;
 import dev.ferry.proto.v1.DirtierSpec;
 import dev.ferry.proto.v1.GuestSpec;
+import dev.ferry.proto.v1.KvSpec;
 import dev.ferry.proto.v1.MigrationOptions;
 import dev.ferry.proto.v1.MigrationStatus;
 import dev.ferry.proto.v1.ProgramSpec;
-import dev.ferry.agent.network.ClientPort;
-import dev.ferry.agent.storage.DiskImage;
-import dev.ferry.agent.storage.SharedStorage;
-import dev.ferry.common.kv.KvReply;
-import dev.ferry.common.kv.KvRequest;
-import dev.ferry.proto.v1.KvSpec;
 import dev.ferry.proto.v1.SwitchMessage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.Random;
+import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
-import java.net.InetSocketAddress;
-import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,7 +54,7 @@ import org.slf4j.LoggerFactory;
  * between two private switches), then throws it away; several times. Code that runs once
  * per migration (commit, activation, the vNIC and switch hand-off, their lambdas and log
  * calls) otherwise runs interpreted and cold inside the first real downtimes, costing
- * 5-20 ms each; here it costs about a second at start, and proves the data path works.
+ * 5-20 ms each; here it costs 2-3 s at start (kv part included), and proves the data path works.
  *
  * <p>Two kinds: tiny guests, many times, for the once-per-migration code; then a few larger
  * ones whose memory is mostly written (long runs of pages, zero pages between them) and
@@ -62,8 +63,8 @@ import org.slf4j.LoggerFactory;
  * still being recompiled (uncommon traps, OSR) during the first real migrations, on the two
  * cores the migration needed.
  *
- * <p>Last, a {@code kv} guest with a disk: a client on the warm-up switch sends it a few
- * thousand calls, then it moves with its disk lock. Without it, the first kv migration after
+ * <p>Last, a {@code kv} guest with a disk: a client on the warm-up switch makes 1000 calls,
+ * then it moves with its disk lock, and 250 more calls there. Without it, the first kv migration after
  * an agent started ran the disk hand-off, the kv program's activation and its request path
  * cold on the host that had never run one (the demo: devices detached 5 ms, activation 8.4
  * ms, READY 11 ms, a 40 ms blackout against 13-16 ms for the later ones). Its disk is an
@@ -73,10 +74,10 @@ final class MigrationWarmup {
     private static final Logger log = LoggerFactory.getLogger(MigrationWarmup.class);
     private static final long BYTES = 256 * GuestMemory.PAGE_SIZE;
     /** Enough for the once-per-migration code to be compiled, not just loaded. */
-    private static final int MIGRATIONS = 10;
+    static final int MIGRATIONS = 10;
     private static final long BULK_BYTES = 32L << 20;
     /** Enough page traffic (~100 MiB each way) for the per-page loops to reach their final compilation. */
-    private static final int BULK_MIGRATIONS = 3;
+    static final int BULK_MIGRATIONS = 3;
     /** One page in this many stays zero. */
     private static final int ZERO_ONE_IN = 8;
     private static final long KV_BYTES = 8L << 20;
@@ -196,21 +197,25 @@ final class MigrationWarmup {
         Guest guest = hosted.guest();
         GuestSpec spec = guest.spec();
         String id = spec.getName();
-        GuestMemory memory = GuestMemory.allocate(spec.getMemoryBytes());
         VirtualNic nic = new VirtualNic(hosted.nic().mac());
         AtomicReference<Guest> running = new AtomicReference<>();
-        // the real standby path: built parked, activated by COMMIT, plugged into the other switch
-        IncomingGuest standby = new StandbyGuest(Guest.standby(spec, memory, new GuestDevices(nic, destinationDisk)), nic,
-                destinationDisk, (activated, epoch) -> {
-                    activated.resume();
-                    to.plugIn(id, nic, epoch);
-                    running.set(activated);
-                }, () -> { });
-        IncomingMigration destination = new IncomingMigration(id, id, spec, memory, standby, incoming::remove);
-        incoming.add(destination);
-        OutgoingMigration source = new OutgoingMigration(new MigrationTarget(id, "self", "self", loopback(transport),
-                transport.localAddress().getPort(), id), hosted, MigrationSettings.from(MigrationOptions.getDefaultInstance()),
-                MigrationTimeouts.DEFAULT, transport, new HostedDevices(hosted, from), guest::close);
+        IncomingMigration destination;
+        OutgoingMigration source;
+        try {
+            destination = standby(spec, nic, destinationDisk, to, running, incoming);
+        } catch (RuntimeException e) {
+            guest.close();
+            throw e;
+        }
+        try {
+            source = new OutgoingMigration(new MigrationTarget(id, "self", "self", loopback(transport),
+                    transport.localAddress().getPort(), id), hosted, MigrationSettings.from(MigrationOptions.getDefaultInstance()),
+                    MigrationTimeouts.DEFAULT, transport, new HostedDevices(hosted, from), guest::close);
+        } catch (RuntimeException e) {
+            destination.discard("warm-up could not start: " + e);
+            guest.close();
+            throw e;
+        }
         source.run();
         from.unplug(hosted.nic().mac());
         MigrationStatus end = source.feed().latest().getStatus();
@@ -229,9 +234,40 @@ final class MigrationWarmup {
         return null;
     }
 
+    /**
+     * The destination's side, registered: the real standby path (built parked, activated by
+     * COMMIT), which plugs into {@code to} and hands over the running copy. On failure frees
+     * what it made.
+     */
+    private static IncomingMigration standby(GuestSpec spec, VirtualNic nic, DiskImage disk, VirtualSwitch to,
+                                             AtomicReference<Guest> running, IncomingMigrations incoming) {
+        GuestMemory memory = GuestMemory.allocate(spec.getMemoryBytes());
+        IncomingGuest standby;
+        try {
+            standby = new StandbyGuest(Guest.standby(spec, memory, new GuestDevices(nic, disk)), nic, disk,
+                    (activated, epoch) -> {
+                        activated.resume();
+                        to.plugIn(spec.getName(), nic, epoch);
+                        running.set(activated);
+                    }, () -> { });
+        } catch (RuntimeException e) {
+            memory.close();  // Guest.standby leaves it to the caller when it throws
+            throw e;
+        }
+        IncomingMigration destination = new IncomingMigration(spec.getName(), spec.getName(), spec, memory, standby,
+                incoming::remove);
+        try {
+            incoming.add(destination);
+        } catch (RuntimeException e) {
+            standby.discard();
+            throw e;
+        }
+        return destination;
+    }
+
     private static GuestSpec spec(long bytes, ProgramSpec.Builder program) {
         String id = "warmup-" + UUID.randomUUID();
-        MacAddress mac = MacAddress.random(new java.util.Random());
+        MacAddress mac = MacAddress.random(new Random());
         return GuestSpec.newBuilder().setName(id).setMemoryBytes(bytes).setVcpus(1).setMac(mac.toString())
                 .setProgram(program).build();
     }

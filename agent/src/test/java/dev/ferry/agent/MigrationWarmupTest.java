@@ -29,7 +29,8 @@ class MigrationWarmupTest {
         try (PageStreamTransport transport = PageStreamTransport.start(new InetSocketAddress("127.0.0.1", 0), incoming, 2)) {
             MigrationWarmup.Outcome outcome = MigrationWarmup.run(incoming, transport, scratch);
 
-            assertEquals(14, outcome.migrations(), "10 tiny, 3 bulk, 1 kv with its disk");
+            assertEquals(MigrationWarmup.MIGRATIONS + MigrationWarmup.BULK_MIGRATIONS + 1, outcome.migrations(),
+                    "the tiny ones, the bulk ones and the kv guest with its disk");
             assertTrue(outcome.kvCalls() > 100, "kv calls answered before and after the move: " + outcome.kvCalls());
             assertTrue(incoming.all().isEmpty(), "no incoming migration left registered: " + incoming.all());
             try (Stream<Path> left = Files.list(scratch)) {

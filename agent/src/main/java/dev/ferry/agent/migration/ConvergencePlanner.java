@@ -71,7 +71,7 @@ public final class ConvergencePlanner {
         long expected = expectedDowntimeNanos(last.remainingBytes(), bandwidth(rounds));
         boolean stalled = isStalled(rounds);
         long target = settings.maxDowntime().toNanos();
-        if (expected <= target && (expected <= Math.min(target / 8, NEGLIGIBLE_NANOS) || !stillShrinking(rounds))) {
+        if (converged(rounds, expected)) {
             return new Decision(Action.STOP_AND_COPY, "remaining dirty memory fits the downtime target", expected, stalled);
         }
         if (rounds.size() >= settings.maxRounds()) {
@@ -88,18 +88,28 @@ public final class ConvergencePlanner {
 
     /**
      * What to do after the flush right before the pause took {@code flushNanos}, given the
-     * decision {@code stop} to stop and copy after {@code rounds}, and {@code slowFlushes}
-     * extra rounds already run for a slow flush: one more round while the disk is slower than
-     * the whole downtime target, unless the stop was forced (stall, maximum of rounds) or the
+     * decision {@code stop} to stop and copy, and {@code rounds} so far (the last
+     * {@code slowFlushes} of them extra rounds already run for a slow flush): one more
+     * round while the disk is slower than the whole downtime target, unless the stop did not
+     * come from converging (a stall, the maximum of rounds), the maximum is reached, or the
      * extra rounds are used up.
      */
     public Decision afterFlush(List<RoundResult> rounds, Decision stop, long flushNanos, int slowFlushes) {
-        if (stop.action() != Action.STOP_AND_COPY || stop.stalled() || rounds.size() >= settings.maxRounds()
-                || slowFlushes >= MAX_SLOW_FLUSH_ROUNDS || flushNanos <= settings.maxDowntime().toNanos()) {
+        // the rounds the stop was decided on: the extra rounds since are the last slowFlushes
+        List<RoundResult> decidedOn = rounds.subList(0, rounds.size() - slowFlushes);
+        if (stop.action() != Action.STOP_AND_COPY || !converged(decidedOn, stop.expectedDowntimeNanos())
+                || rounds.size() >= settings.maxRounds() || slowFlushes >= MAX_SLOW_FLUSH_ROUNDS
+                || flushNanos <= settings.maxDowntime().toNanos()) {
             return stop;
         }
         return new Decision(Action.CONTINUE, "the disk flush took " + flushNanos / 1_000_000
                 + " ms, longer than the downtime target: one more round before the pause", stop.expectedDowntimeNanos(), false);
+    }
+
+    /** The remaining dirty memory fits the target and another round would not buy much (see the class comment). */
+    private boolean converged(List<RoundResult> rounds, long expectedNanos) {
+        long target = settings.maxDowntime().toNanos();
+        return expectedNanos <= target && (expectedNanos <= Math.min(target / 8, NEGLIGIBLE_NANOS) || !stillShrinking(rounds));
     }
 
     /** The last round cut the dirty set to under three quarters of the round before (round 0: assumed). */

@@ -168,7 +168,6 @@ public final class OutgoingMigration implements Runnable {
         // No markAll: the bitmap already holds every page that may be non-zero and unsent
         // (fresh memory starts clean and reads as zero), so never-written memory is not even read.
         List<RoundResult> results = new ArrayList<>();
-        int slowFlushes = 0;
         for (int round = 0; ; round++) {  // bounded: the planner stops at max_rounds (<= 1000)
             results.add(runRound(round, MigrationStatus.PRECOPY));
             ConvergencePlanner.Decision decision = planner.next(results);
@@ -181,15 +180,31 @@ public final class OutgoingMigration implements Runnable {
                 throw new IllegalStateException(decision.reason());
             }
             if (decision.action() == ConvergencePlanner.Action.STOP_AND_COPY) {
-                // the disk flush in the downtime then only has the last moment's writes
-                Duration flush = devices.prepare();
-                ConvergencePlanner.Decision after = planner.afterFlush(results, decision, flush.toNanos(), slowFlushes);
-                if (after.action() == ConvergencePlanner.Action.STOP_AND_COPY) {
-                    return;
-                }
-                slowFlushes++;
-                log.info("migration {}: {}", id(), after.reason());
+                flushBeforePause(results, decision);
+                return;
             }
+        }
+    }
+
+    /**
+     * Flushes the disk while the guest still runs, so the flush in the downtime only has the
+     * last moment's writes. While that flush alone takes longer than the downtime target
+     * (the planner's {@code afterFlush}), the disk is slow right now: one more round sends
+     * what the guest dirtied meanwhile, then it flushes again. These rounds go straight back
+     * to the flush: the guest had converged, so they are not judged for a stall.
+     */
+    private void flushBeforePause(List<RoundResult> results, ConvergencePlanner.Decision stop) throws Exception {
+        for (int slowFlushes = 0; ; slowFlushes++) {  // bounded: afterFlush stops at MAX_SLOW_FLUSH_ROUNDS
+            Duration flush = devices.prepare();
+            if (cancelled) {
+                throw new CancellationException("migration cancelled");  // before the pause, not after it
+            }
+            ConvergencePlanner.Decision after = planner.afterFlush(results, stop, flush.toNanos(), slowFlushes);
+            if (after.action() == ConvergencePlanner.Action.STOP_AND_COPY) {
+                return;
+            }
+            log.info("migration {}: {}", id(), after.reason());
+            results.add(runRound(results.size(), MigrationStatus.PRECOPY));
         }
     }
 

@@ -176,6 +176,8 @@ class ConvergencePlannerTest {
             Decision d = planner.afterFlush(done, stop, 250 * MS, slow);
             assertEquals(Action.CONTINUE, d.action(), "extra round " + slow);
             assertTrue(d.reason().contains("disk flush took 250 ms"), d.reason());
+            // the extra round: what the guest dirtied during the flush (more than before, shrinking fast)
+            done.add(round(done.size(), slow == 0 ? 60_000 : 5_000));
         }
         assertEquals(3, ConvergencePlanner.MAX_SLOW_FLUSH_ROUNDS);
         assertSame(stop, planner.afterFlush(done, stop, 250 * MS, 3), "then the pause anyway");
@@ -188,6 +190,17 @@ class ConvergencePlannerTest {
         Decision stop = planner.next(done);
         assertSame(stop, planner.afterFlush(done, stop, 50 * MS, 0), "exactly the target");
         assertSame(stop, planner.afterFlush(done, stop, 0, 0), "no disk");
+    }
+
+    @Test
+    void aConvergedStopIsPutOffEvenWhenTheDirtySetHasPlateaued() {
+        // the stall window sees no new best, yet it fits: a converged stop, flagged stalled
+        ConvergencePlanner planner = new ConvergencePlanner(settings(30, true, 2));
+        List<RoundResult> plateau = rounds(NEGLIGIBLE, NEGLIGIBLE, NEGLIGIBLE);
+        Decision stop = planner.next(plateau);
+        assertEquals(Action.STOP_AND_COPY, stop.action());
+        assertTrue(stop.stalled());
+        assertEquals(Action.CONTINUE, planner.afterFlush(plateau, stop, 250 * MS, 0).action());
     }
 
     @Test

@@ -19,6 +19,7 @@ import dev.ferry.proto.v1.MigrationStatus;
 import dev.ferry.proto.v1.ProgramSpec;
 import dev.ferry.proto.v1.VnicState;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -102,8 +103,8 @@ class LateCommitDiscardTest {
         final AtomicBoolean reattached = new AtomicBoolean();
 
         @Override
-        public java.time.Duration prepare() {
-            return java.time.Duration.ZERO;
+        public Duration prepare() {
+            return Duration.ZERO;
         }
 
         @Override

@@ -97,6 +97,17 @@ class DiskImageTest {
     }
 
     @Test
+    void aWriteBackSaysHowLongItsFdatasyncTookAndZeroWhenThereWasNone() throws IOException {
+        source.flush();
+        assertEquals(java.time.Duration.ZERO, source.writeBack(), "nothing written since the last flush");
+        source.write(0, ByteBuffer.wrap(new byte[] {4, 5}));
+        long before = source.writeBacks();
+        java.time.Duration took = source.writeBack();
+        assertEquals(before + 1, source.writeBacks(), "the write went to disk");
+        assertTrue(took.compareTo(java.time.Duration.ZERO) > 0, "an fdatasync takes some time: " + took);
+    }
+
+    @Test
     void aCleanDiskIsReleasedAtOnceAndADirtyOneIsLeftToTheFlushingRelease() throws IOException {
         source.write(0, java.nio.ByteBuffer.wrap(new byte[] {1}));
         assertFalse(source.releaseIfClean(), "a write not yet on disk: the release must flush");
