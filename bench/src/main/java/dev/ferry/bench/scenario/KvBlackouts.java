@@ -20,6 +20,7 @@ final class KvBlackouts {
     static Measurement measurement(KvLoadResult result, List<MigrationProgress> moves) {
         List<Double> blackouts = moves.stream().map(m -> blackoutMillis(result, m)).toList();
         List<Double> downtimes = moves.stream().map(m -> m.getDowntimeMicros() / 1e3).toList();
+        List<Double> beforePause = moves.stream().map(m -> waitBeforePauseMillis(result, m)).toList();
         Percentiles blackout = percentiles(blackouts);
         Map<String, Double> metrics = new LinkedHashMap<>();
         metrics.put("ops_per_second", result.opsPerSecond());
@@ -36,11 +37,24 @@ final class KvBlackouts {
         Map<String, List<Double>> samples = new LinkedHashMap<>();
         samples.put("blackout_ms", blackouts);
         samples.put("downtime_ms", downtimes);
+        samples.put("wait_before_pause_ms", beforePause);
         return new Measurement(metrics, counts, samples, result.problems());
     }
 
     private static double blackoutMillis(KvLoadResult result, MigrationProgress migration) {
         return result.blackoutMillis(migration.getStartedUnixMillis(), endMillis(migration));
+    }
+
+    /**
+     * The longest wait during the migration that was over before the guest paused: what
+     * pre-copy's competition for the CPU costs the clients, as against the pause itself.
+     * Millisecond clock: a wait ending in the pause's first millisecond may count as either.
+     */
+    private static double waitBeforePauseMillis(KvLoadResult result, MigrationProgress migration) {
+        long pausedMillis = endMillis(migration) - migration.getDowntimeMicros() / 1000;
+        return result.waits().stream()
+                .filter(g -> g.toMillis() >= migration.getStartedUnixMillis() && g.toMillis() < pausedMillis)
+                .mapToDouble(KvLoad.Wait::millis).max().orElse(0);
     }
 
     private static long endMillis(MigrationProgress migration) {

@@ -32,6 +32,20 @@ class KvBlackoutsTest {
     }
 
     @Test
+    void theLongestWaitOverBeforeThePauseIsKeptApart() {
+        // the pauses: [1045, 1050] and [1231, 1240]
+        Measurement m = KvBlackouts.measurement(result(List.of(
+                new Wait(0, 995, 1002, 7_000),     // began before the migration, ended in its pre-copy
+                new Wait(1, 1010, 1020, 10_000),   // pre-copy
+                new Wait(2, 1040, 1070, 30_000),   // runs into the pause: not before it
+                new Wait(3, 1205, 1213, 8_000),
+                new Wait(4, 1225, 1235, 10_000))), MOVES);
+
+        assertEquals(List.of(10.0, 8.0), m.samples().get("wait_before_pause_ms"));
+        assertEquals(List.of(30.0, 10.0), m.samples().get("blackout_ms"), "the blackout counts them all");
+    }
+
+    @Test
     void aMigrationNoClientPausedInHasNoBlackoutAndEveryProblemIsCounted() {
         Measurement m = KvBlackouts.measurement(result(List.of()), MOVES);
 
