@@ -17,12 +17,12 @@ import dev.ferry.proto.v1.MigrationProgress;
 import dev.ferry.proto.v1.MigrationStatus;
 import dev.ferry.proto.v1.ProgramSpec;
 import dev.ferry.proto.v1.VnicState;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -100,7 +100,7 @@ class SlowFlushBeforePauseTest {
         };
     }
 
-    /** No vNIC or disk to speak of; its flushes before the pause report the given times. */
+    /** As {@link SourceDevices#NONE}, but its flushes before the pause report the given times. */
     private static final class TimedDisk implements SourceDevices {
         private final Deque<Duration> flushes;
 
@@ -115,17 +115,23 @@ class SlowFlushBeforePauseTest {
         }
 
         @Override
-        public Detached detach() {
-            return new Detached(VnicState.getDefaultInstance(), CompletableFuture.completedFuture(null));
+        public Detached detach() throws IOException {
+            return NONE.detach();
         }
 
         @Override
-        public void reattach() {}
+        public void reattach() throws IOException {
+            NONE.reattach();
+        }
 
         @Override
-        public void committing(String destinationHost) {}
+        public void committing(String destinationHost) {
+            NONE.committing(destinationHost);
+        }
 
         @Override
-        public void handedOff(String destinationHost) {}
+        public void handedOff(String destinationHost) {
+            NONE.handedOff(destinationHost);
+        }
     }
 }
