@@ -353,7 +353,7 @@ public final class IncomingMigration {
     public synchronized void fail(int channel, StreamException error) {
         IncomingState state = lifecycle.current();
         if (state == IncomingState.ACTIVE || state == IncomingState.DISCARDED) {
-            sinks[channel].fail(error);
+            sinks[channel].fail(state == IncomingState.DISCARDED ? error.asDiscarded() : error);
             return;
         }
         StreamException told = channel == 0 && commitMayBeOnItsWay() ? discardedAfterCommit(error.code() + ": " + error.getMessage()) : error;
@@ -391,7 +391,9 @@ public final class IncomingMigration {
                     continue;
                 }
                 if (i == failed) {
-                    sinks[i].fail(told);
+                    // its own code, and that this copy is gone: a source whose COMMIT crossed
+                    // the failure (the device state not read here yet) may still resume
+                    sinks[i].fail(told.asDiscarded());
                 } else if (i == 0) {
                     // always true once this runs, and the one word that lets a source that already
                     // sent COMMIT (behind a device state still in flight) resume; before COMMIT any

@@ -282,7 +282,7 @@ public final class OutgoingMigration implements Runnable {
             }
         });
         Control reply = control.receive(timeouts.ready());
-        if (reply.hasError() && reply.getError().getCode() == StreamErrorCode.DISCARDED) {
+        if (discardedByDestination(reply)) {
             // a COMMIT may have left with the disk's release: this word still lets the guest resume here
             throw new DiscardedByDestination(reply.getError().getMessage());
         }
@@ -371,7 +371,7 @@ public final class OutgoingMigration implements Runnable {
             if (!readyRead && reply.hasReady()) {  // COMMIT left before READY was read: READY still comes first
                 reply = control.receive(timeouts.active());
             }
-            if (reply.hasError() && reply.getError().getCode() == StreamErrorCode.DISCARDED) {
+            if (discardedByDestination(reply)) {
                 // the one way back after COMMIT: the destination says it will never run its copy
                 rollBack(new IOException("destination discarded its copy after COMMIT: " + reply.getError().getMessage()));
                 return;
@@ -477,6 +477,15 @@ public final class OutgoingMigration implements Runnable {
         for (ChannelSender sender : senders) {
             sender.peer().close();
         }
+    }
+
+    /**
+     * The destination says it threw its copy away and will never run it: DISCARDED, or any
+     * error marked discarded (its own channel failed before it read the device state, with
+     * a COMMIT crossing on the wire). Safe to resume here, COMMIT or not.
+     */
+    static boolean discardedByDestination(Control reply) {
+        return reply.hasError() && (reply.getError().getCode() == StreamErrorCode.DISCARDED || reply.getError().getDiscarded());
     }
 
     /** The destination gave its copy up for good (DISCARDED): safe to resume here, COMMIT or not. */

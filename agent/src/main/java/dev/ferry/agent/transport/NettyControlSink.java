@@ -23,7 +23,8 @@ final class NettyControlSink implements ControlSink {
     @Override
     public void fail(StreamException error) {
         Control message = Control.newBuilder()
-                .setError(StreamError.newBuilder().setCode(error.code()).setMessage(error.getMessage()))
+                .setError(StreamError.newBuilder().setCode(error.code()).setMessage(error.getMessage())
+                        .setDiscarded(error.discarded()))
                 .build();
         channel.writeAndFlush(message).addListener(ChannelFutureListener.CLOSE);
     }

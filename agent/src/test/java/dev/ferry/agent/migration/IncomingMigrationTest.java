@@ -2,6 +2,7 @@ package dev.ferry.agent.migration;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -531,11 +532,15 @@ class IncomingMigrationTest {
     }
 
     @Test
-    void aFailureBeforeTheDeviceStateIsToldAsItIs() throws StreamException {
+    void aFailureBeforeTheDeviceStateIsToldAsItIsAndThatTheCopyIsGone() throws StreamException {
         FakeSink[] sinks = attachBoth();
         copyRoundZero();
         migration.fail(0, new StreamException(StreamErrorCode.BAD_FRAME, "garbage on channel 0"));
         assertEquals(StreamErrorCode.BAD_FRAME, sinks[0].failures.getFirst().code());
+        // a device state and COMMIT may already be on the wire behind the garbage: the source
+        // must hear that this copy will never run, or it would have to fence the guest
+        assertTrue(sinks[0].failures.getFirst().discarded());
+        assertEquals(IncomingState.DISCARDED, migration.state());
         assertEquals(List.of(), sinks[1].failures);
         assertEquals(1, sinks[1].closes);
     }
@@ -547,6 +552,7 @@ class IncomingMigrationTest {
         migration.fail(0, new StreamException(StreamErrorCode.BAD_FRAME, "late garbage"));
         assertEquals(IncomingState.ACTIVE, migration.state());
         assertEquals(StreamErrorCode.BAD_FRAME, sinks[0].failures.getFirst().code());
+        assertFalse(sinks[0].failures.getFirst().discarded(), "the guest runs here: never a licence to resume there");
     }
 
     @Test
