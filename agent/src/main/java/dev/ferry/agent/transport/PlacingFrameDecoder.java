@@ -108,10 +108,9 @@ final class PlacingFrameDecoder extends ByteToMessageDecoder {
             if (placement != null && in.readableBytes() >= PageStreamFormat.LENGTH_FIELD + PAGES_HEADER
                     && in.getByte(start + PageStreamFormat.LENGTH_FIELD) == PageStreamFormat.PAGES) {
                 int count = in.getInt(start + PageStreamFormat.LENGTH_FIELD + PageStreamFormat.TYPE_FIELD + 4);
-                if (count < 0 || count > PageStreamFormat.MAX_PAGES_PER_FRAME || length != PageStreamFormat.pagesBody(count)) {
-                    throw corrupt(in, new CorruptedFrameException("PAGES frame of " + count + " pages must be "
-                            + PageStreamFormat.pagesBody(Math.clamp(count, 0, PageStreamFormat.MAX_PAGES_PER_FRAME))
-                            + " bytes, got " + length));
+                String problem = PageStreamFormat.pagesFrameProblem(count, length);
+                if (problem != null) {
+                    throw corrupt(in, new CorruptedFrameException(problem));
                 }
                 int headerBytes = PageStreamFormat.LENGTH_FIELD + PAGES_HEADER + count * PageStreamFormat.INDEX_SIZE;
                 if (in.readableBytes() < headerBytes) {

@@ -48,8 +48,12 @@ public final class PageStreamDecoder extends MessageToMessageDecoder<ByteBuf> {
 
     private static PageBatch pages(ByteBuf frame) {
         int round = readRound(frame);
-        int count = readCount(frame, PageStreamFormat.MAX_PAGES_PER_FRAME);
-        expectBody(frame, PageStreamFormat.pagesBody(count), "PAGES", count);
+        int count = frame.readInt();
+        String problem = PageStreamFormat.pagesFrameProblem(count,
+                frame.readableBytes() + PageStreamFormat.TYPE_FIELD + PageStreamFormat.BATCH_HEADER);
+        if (problem != null) {
+            throw new CorruptedFrameException(problem);
+        }
         return new PageBatch(round, count, frame.readRetainedSlice(frame.readableBytes()));
     }
 

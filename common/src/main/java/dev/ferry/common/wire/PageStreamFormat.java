@@ -43,6 +43,18 @@ public final class PageStreamFormat {
         return TYPE_FIELD + BATCH_HEADER + count * (INDEX_SIZE + GuestMemory.PAGE_SIZE);
     }
 
+    /**
+     * Why a PAGES frame whose header says {@code count} pages, with a body of {@code body}
+     * bytes (type byte included), is malformed; null if it is not. The one rule for both of
+     * the destination's decoders (the one that copies and the one that reads into place).
+     */
+    public static String pagesFrameProblem(int count, int body) {
+        if (count < 0 || count > MAX_PAGES_PER_FRAME) {
+            return "batch page count " + count + " outside 0.." + MAX_PAGES_PER_FRAME;
+        }
+        return body == pagesBody(count) ? null : "PAGES frame of " + count + " pages must be " + pagesBody(count) + " bytes, got " + body;
+    }
+
     public static int zeroPagesBody(int count) {
         return TYPE_FIELD + BATCH_HEADER + count * INDEX_SIZE;
     }

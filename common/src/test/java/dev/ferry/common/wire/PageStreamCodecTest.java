@@ -330,6 +330,19 @@ class PageStreamCodecTest {
         assertArrayEquals(pages, batch.pages());
     }
 
+    /** The one rule both of the destination's decoders apply to a PAGES header. */
+    @Test
+    void aPagesHeaderMustAgreeWithItsBodyAndStayWithinTheCount() {
+        int max = PageStreamFormat.MAX_PAGES_PER_FRAME;
+        assertNull(PageStreamFormat.pagesFrameProblem(0, PageStreamFormat.pagesBody(0)));
+        assertNull(PageStreamFormat.pagesFrameProblem(max, PageStreamFormat.pagesBody(max)));
+        assertEquals("batch page count -1 outside 0.." + max, PageStreamFormat.pagesFrameProblem(-1, 9));
+        assertEquals("batch page count " + (max + 1) + " outside 0.." + max,
+                PageStreamFormat.pagesFrameProblem(max + 1, PageStreamFormat.MAX_FRAME_BODY));
+        assertEquals("PAGES frame of 3 pages must be " + PageStreamFormat.pagesBody(3) + " bytes, got 100",
+                PageStreamFormat.pagesFrameProblem(3, 100));
+    }
+
     /**
      * A PAGES frame of MAX_PAGES_PER_FRAME pages has a body of exactly MAX_FRAME_BODY bytes,
      * which the format documents as the largest body a decoder accepts.
