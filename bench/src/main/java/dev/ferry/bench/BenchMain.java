@@ -167,6 +167,8 @@ public final class BenchMain implements Callable<Integer> {
                 } else if (reference != null && metrics.containsKey("wire_gbps")) {
                     // bytes that really moved, against raw TCP moving bytes in the same repeat
                     metrics.put("ratio_to_reference", metrics.get("wire_gbps") / reference.get("throughput_gbps"));
+                    // and against plain Java doing the same verification (a page hash on both ends)
+                    metrics.put("ratio_to_verified_reference", metrics.get("wire_gbps") / reference.get("verified_throughput_gbps"));
                 }
                 System.out.println("bench:   " + metrics + (measured.counts().isEmpty() ? "" : " " + measured.counts()));
                 measured.problems().forEach(problem -> System.out.println("bench:   problem: " + problem));

@@ -1,5 +1,6 @@
 package dev.ferry.bench;
 
+import dev.ferry.common.memory.PageHash;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -13,12 +14,17 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The reference's receiving end, a process of its own with no Ferry code: accepts N
- * connections and reads stripe i of a pre-touched off-heap segment from connection i, then
- * answers one byte on each. Args: SIZE_BYTES CONNECTIONS PORT_FILE ROUNDS.
+ * The reference's receiving end, a process of its own with no Ferry code but the page hash:
+ * accepts N connections and reads stripe i of a pre-touched off-heap segment from connection
+ * i. The first byte on each says how: {@link #PLAIN} reads and answers one byte; {@link
+ * #VERIFIED} also hashes every page of each 1 MiB read right after it (Ferry's NH page
+ * hash, as a destination does) and answers the sum of the hashes, for the sender to
+ * compare. Args: SIZE_BYTES CONNECTIONS PORT_FILE ROUNDS.
  */
 public final class RawReceiver {
     static final int CHUNK = 1 << 20;
+    static final byte PLAIN = 0;
+    static final byte VERIFIED = 1;
 
     public static void main(String[] args) throws Exception {
         long size = Long.parseLong(args[0]);
@@ -43,18 +49,51 @@ public final class RawReceiver {
             channels.add(server.accept());
         }
         List<Thread> readers = new ArrayList<>();
+        long[] digests = new long[connections];
+        boolean[] verified = new boolean[connections];
         for (int i = 0; i < connections; i++) {
             SocketChannel channel = channels.get(i);
             MemorySegment stripe = stripe(memory, i, connections);
-            readers.add(Thread.ofPlatform().start(() -> readFully(channel, stripe)));
+            int index = i;
+            readers.add(Thread.ofPlatform().start(() -> {
+                verified[index] = readMode(channel) == VERIFIED;
+                digests[index] = readFully(channel, stripe, verified[index]);
+            }));
         }
         for (Thread reader : readers) {
             reader.join();
         }
-        for (SocketChannel channel : channels) {
-            channel.write(ByteBuffer.wrap(new byte[] {1}));
+        for (int i = 0; i < connections; i++) {
+            SocketChannel channel = channels.get(i);
+            ByteBuffer answer = verified[i] ? ByteBuffer.allocate(Long.BYTES).putLong(0, digests[i]) : ByteBuffer.wrap(new byte[] {1});
+            while (answer.hasRemaining()) {
+                channel.write(answer);
+            }
             channel.close();
         }
+    }
+
+    private static byte readMode(SocketChannel channel) {
+        ByteBuffer mode = ByteBuffer.allocate(1);
+        try {
+            while (mode.hasRemaining()) {
+                if (channel.read(mode) < 0) {
+                    throw new IOException("sender closed before saying how to read");
+                }
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return mode.get(0);
+    }
+
+    /** The sum of {@link PageHash} over the pages of {@code stripe} in {@code [offset, offset + bytes)}: both ends compute it alike. */
+    static long hashPages(MemorySegment stripe, long offset, long bytes) {
+        long sum = 0;
+        for (long at = offset; at < offset + bytes; at += 4096) {
+            sum += PageHash.of(stripe, at, (int) (at >>> 12));
+        }
+        return sum;
     }
 
     static MemorySegment stripe(MemorySegment memory, int index, int count) {
@@ -64,7 +103,8 @@ public final class RawReceiver {
         return memory.asSlice(from, to - from);
     }
 
-    private static void readFully(SocketChannel channel, MemorySegment stripe) {
+    private static long readFully(SocketChannel channel, MemorySegment stripe, boolean verified) {
+        long digest = 0;
         try {
             for (long offset = 0; offset < stripe.byteSize(); ) {
                 ByteBuffer buffer = stripe.asSlice(offset, Math.min(CHUNK, stripe.byteSize() - offset)).asByteBuffer();
@@ -73,8 +113,12 @@ public final class RawReceiver {
                         throw new IOException("sender closed early");
                     }
                 }
+                if (verified) {
+                    digest += hashPages(stripe, offset, buffer.capacity());
+                }
                 offset += buffer.capacity();
             }
+            return digest;
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

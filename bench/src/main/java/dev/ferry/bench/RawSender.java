@@ -12,7 +12,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** The reference's sending end: one thread per connection streams its stripe in 1 MiB writes. */
+/**
+ * The reference's sending end: one thread per connection streams its stripe in 1 MiB writes;
+ * verified, it also hashes every page of each slice before writing it and checks the sum
+ * against the receiver's (what Ferry's verification costs, in plain Java).
+ */
 public final class RawSender implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
     private final MemorySegment memory;
@@ -27,7 +31,7 @@ public final class RawSender implements AutoCloseable {
         Path portFile = dir.resolve("receiver.port");
         this.receiver = new ProcessBuilder(java.toString(), "-Xmx256m", "-cp", benchJar.toString(),
                 RawReceiver.class.getName(), String.valueOf(bytes), String.valueOf(connections), portFile.toString(),
-                String.valueOf(rounds)).redirectErrorStream(true).redirectOutput(dir.resolve("receiver.log").toFile()).start();
+                String.valueOf(rounds * 2)).redirectErrorStream(true).redirectOutput(dir.resolve("receiver.log").toFile()).start();
         this.port = awaitPort(portFile);
     }
 
@@ -44,8 +48,12 @@ public final class RawSender implements AutoCloseable {
         throw new IOException("reference receiver did not start within 120 s");
     }
 
-    /** Streams the whole segment once; returns the seconds from first write to last acknowledgement. */
-    public double sendOnce() throws Exception {
+    /**
+     * Streams the whole segment once, plain and then {@code verified} (hashed on both ends);
+     * returns the seconds from first write to last acknowledgement. Each repeat asks for both,
+     * in that order: the receiver expects two rounds per repeat.
+     */
+    public double sendOnce(boolean verified) throws Exception {
         List<SocketChannel> channels = new ArrayList<>();
         for (int i = 0; i < connections; i++) {
             channels.add(SocketChannel.open(new InetSocketAddress("127.0.0.1", port)));
@@ -55,7 +63,7 @@ public final class RawSender implements AutoCloseable {
         for (int i = 0; i < connections; i++) {
             SocketChannel channel = channels.get(i);
             MemorySegment stripe = RawReceiver.stripe(memory, i, connections);
-            writers.add(Thread.ofPlatform().start(() -> writeAndAwaitAck(channel, stripe)));
+            writers.add(Thread.ofPlatform().start(() -> writeAndAwaitAck(channel, stripe, verified)));
         }
         for (Thread writer : writers) {
             writer.join();
@@ -63,17 +71,31 @@ public final class RawSender implements AutoCloseable {
         return (System.nanoTime() - start) / 1e9;
     }
 
-    private static void writeAndAwaitAck(SocketChannel channel, MemorySegment stripe) {
+    private static void writeAndAwaitAck(SocketChannel channel, MemorySegment stripe, boolean verified) {
         try (channel) {
+            ByteBuffer mode = ByteBuffer.wrap(new byte[] {verified ? RawReceiver.VERIFIED : RawReceiver.PLAIN});
+            while (mode.hasRemaining()) {
+                channel.write(mode);
+            }
+            long digest = 0;
             for (long offset = 0; offset < stripe.byteSize(); ) {
                 ByteBuffer buffer = stripe.asSlice(offset, Math.min(RawReceiver.CHUNK, stripe.byteSize() - offset)).asByteBuffer();
+                if (verified) {
+                    digest += RawReceiver.hashPages(stripe, offset, buffer.capacity());
+                }
                 while (buffer.hasRemaining()) {
                     channel.write(buffer);
                 }
                 offset += buffer.capacity();
             }
-            if (channel.read(ByteBuffer.allocate(1)) != 1) {
-                throw new IOException("no acknowledgement from the receiver");
+            ByteBuffer answer = ByteBuffer.allocate(verified ? Long.BYTES : 1);
+            while (answer.hasRemaining()) {
+                if (channel.read(answer) < 0) {
+                    throw new IOException("no acknowledgement from the receiver");
+                }
+            }
+            if (verified && answer.getLong(0) != digest) {
+                throw new IOException("the reference receiver's page hashes differ from the sender's");
             }
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);

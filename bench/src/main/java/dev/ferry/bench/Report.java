@@ -41,7 +41,7 @@ final class Report {
     }
 
     private static String row(String scenario, String name, String values) {
-        return format("%-18s %-20s %s%n", scenario, name, values);
+        return format("%-18s %-27s %s%n", scenario, name, values);
     }
 
     private static String format(String format, Object... args) {
@@ -58,6 +58,8 @@ final class Report {
                 + "  \"units\": {\"throughput_gbps\": \"guest memory size in Gbit / total seconds\","
                 + " \"wire_gbps\": \"Gbit on the wire / total seconds\","
                 + " \"ratio_to_reference\": \"wire_gbps / reference throughput_gbps of the same repeat\","
+                + " \"ratio_to_verified_reference\": \"wire_gbps / reference verified_throughput_gbps (plain Java"
+                + " hashing every page on both ends) of the same repeat\","
                 + " \"*_ms\": \"milliseconds\","
                 + " \"counts\": \"plain integers are events summed over all repeats (kv clients: resets, lost,"
                 + " duplicated, wrong replies)\","
