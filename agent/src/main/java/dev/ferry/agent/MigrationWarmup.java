@@ -86,6 +86,8 @@ final class MigrationWarmup {
     private static final int KV_CALLS = 1000;
     private static final Duration KV_CALLS_TIME = Duration.ofSeconds(2);
     private static final Duration KV_REPLY_TIMEOUT = Duration.ofSeconds(2);
+    /** The kv guest's scratch directory: this prefix, then the agent's PID, so a later start can tell a dead agent's leftovers. */
+    static final String SCRATCH_PREFIX = "ferry-warmup-";
 
     private MigrationWarmup() {}
 
@@ -95,6 +97,7 @@ final class MigrationWarmup {
     /** Runs the warm-up; the kv guest's disk goes in a new directory under {@code scratch}, deleted after. */
     static Outcome run(IncomingMigrations incoming, PageStreamTransport transport, Path scratch) {
         long start = System.nanoTime();
+        deleteLeftovers(scratch);
         int migrations = 0;
         int kvCalls = 0;
         try (VirtualSwitch from = new VirtualSwitch("warmup-source", Trunks.NONE);
@@ -146,7 +149,7 @@ final class MigrationWarmup {
         Guest guest = null;
         Guest moved = null;
         try {
-            directory = Files.createTempDirectory(scratch, "ferry-warmup-");
+            directory = Files.createTempDirectory(scratch, SCRATCH_PREFIX + ProcessHandle.current().pid() + "-");
             SharedStorage storage = new SharedStorage(directory);
             GuestSpec unplaced = spec(KV_BYTES, ProgramSpec.newBuilder().setKv(KvSpec.getDefaultInstance()));
             sourceDisk = storage.create(unplaced.getName(), KV_DISK_BYTES);
@@ -283,6 +286,36 @@ final class MigrationWarmup {
     private static String loopback(PageStreamTransport transport) {
         InetSocketAddress address = transport.localAddress();
         return address.getAddress().isAnyLocalAddress() ? "127.0.0.1" : address.getHostString();
+    }
+
+    /**
+     * Scratch directories of agents that died during their warm-up: named with a PID no
+     * process has any more. (A PID that is alive may be another agent warming up now, or a
+     * reused number: left alone.)
+     */
+    static void deleteLeftovers(Path scratch) {
+        try (Stream<Path> entries = Files.list(scratch)) {
+            for (Path entry : entries.filter(MigrationWarmup::leftOfADeadAgent).toList()) {
+                log.info("deleting {}, left by an agent that died during its warm-up", entry);
+                deleteQuietly(entry);
+            }
+        } catch (IOException | UncheckedIOException e) {
+            log.debug("cannot list {} for warm-up leftovers: {}", scratch, e.toString());
+        }
+    }
+
+    private static boolean leftOfADeadAgent(Path entry) {
+        String name = entry.getFileName().toString();
+        if (!name.startsWith(SCRATCH_PREFIX) || !Files.isDirectory(entry)) {
+            return false;
+        }
+        int dash = name.indexOf('-', SCRATCH_PREFIX.length());
+        try {
+            long pid = Long.parseLong(name.substring(SCRATCH_PREFIX.length(), dash < 0 ? name.length() : dash));
+            return ProcessHandle.of(pid).isEmpty();
+        } catch (NumberFormatException e) {
+            return false;  // not named by this code
+        }
     }
 
     /** The warm-up's own files: a disk image and its directories, nothing else. */

@@ -1,6 +1,7 @@
 package dev.ferry.agent;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ferry.agent.migration.IncomingMigrations;
@@ -22,6 +23,34 @@ import org.junit.jupiter.api.io.TempDir;
 class MigrationWarmupTest {
     @TempDir
     Path scratch;
+
+    @Test
+    void aDeadAgentsLeftoversGoAndEverythingElseStays() throws Exception {
+        long dead = deadPid();
+        Path leftover = Files.createDirectories(scratch.resolve(MigrationWarmup.SCRATCH_PREFIX + dead + "-123").resolve("disks"));
+        Files.writeString(leftover.resolve("g.img"), "image");
+        Path alive = Files.createDirectory(scratch.resolve(MigrationWarmup.SCRATCH_PREFIX + ProcessHandle.current().pid() + "-456"));
+        Path unnamed = Files.createDirectory(scratch.resolve(MigrationWarmup.SCRATCH_PREFIX + "x-789"));
+        Path other = Files.createDirectory(scratch.resolve("something-else-" + dead));
+
+        MigrationWarmup.deleteLeftovers(scratch);
+
+        assertFalse(Files.exists(leftover.getParent()), "a dead agent's directory, with what is in it");
+        assertTrue(Files.exists(alive), "a live process's: maybe another agent warming up now");
+        assertTrue(Files.exists(unnamed), "not named with a PID: not ours");
+        assertTrue(Files.exists(other), "not a warm-up directory");
+    }
+
+    /** A PID no process has: a short-lived child's, once it has exited. */
+    private static long deadPid() throws Exception {
+        Process child = new ProcessBuilder("true").start();
+        long pid = child.pid();
+        assertTrue(child.waitFor(10, java.util.concurrent.TimeUnit.SECONDS));
+        for (int i = 0; i < 100 && ProcessHandle.of(pid).isPresent(); i++) {
+            Thread.sleep(10);
+        }
+        return pid;
+    }
 
     @Test
     void everyWarmupMigrationCompletesAndTheKvGuestAnswersOnBothSides() throws Exception {
