@@ -59,6 +59,10 @@ public final class BenchMain implements Callable<Integer> {
             description = "kv-blackout: requests per second of each of its 8 clients; 0 = back to back (default).")
     double kvRate;
 
+    @Option(names = "--kv-timeline", description = "kv-blackout: append every migration's start, pause and end and every "
+            + "client wait of 1 ms or more, wall-clock ms, as JSON lines to this file (to read blackouts against agent logs).")
+    Path kvTimeline;
+
     @Option(names = "--agent-jar", required = true, description = "The shaded agent jar.")
     Path agentJar;
 
@@ -130,7 +134,7 @@ public final class BenchMain implements Callable<Integer> {
                             (n, i) -> GuestSpecs.dirtier(n + "-" + i, dirtyBytes, 0, 64L << 20),
                             java.time.Duration.ofSeconds(3), hosts, options);
                     case "tracking-overhead" -> new TrackingOverheadScenario();
-                    case "kv-blackout" -> new KvBlackoutScenario(hosts, options, kvRate);
+                    case "kv-blackout" -> new KvBlackoutScenario(hosts, options, kvRate, kvTimeline);
                     default -> throw new IllegalArgumentException(name);
                 });
             }

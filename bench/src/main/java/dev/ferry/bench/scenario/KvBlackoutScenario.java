@@ -53,13 +53,18 @@ public final class KvBlackoutScenario implements Scenario {
     private final Hosts hosts;
     private final MigrationOptions options;
     private final double ratePerClient;
+    private final java.nio.file.Path timeline;
     private int runs;
 
-    /** {@code ratePerClient}: requests per second of each client, 0 = back to back. */
-    public KvBlackoutScenario(Hosts hosts, MigrationOptions options, double ratePerClient) {
+    /**
+     * {@code ratePerClient}: requests per second of each client, 0 = back to back;
+     * {@code timeline}: a file each repeat appends its migrations and waits to, or null.
+     */
+    public KvBlackoutScenario(Hosts hosts, MigrationOptions options, double ratePerClient, java.nio.file.Path timeline) {
         this.hosts = hosts;
         this.options = options;
         this.ratePerClient = ratePerClient;
+        this.timeline = timeline;
     }
 
     @Override
@@ -74,13 +79,13 @@ public final class KvBlackoutScenario implements Scenario {
         hosts.create(guest);
         try {
             SwitchPortProbe.awaitAttach(guest.getName(), hosts.switchPorts(), ATTACH_LIMIT);
-            return underLoad(guest);
+            return underLoad(guest, guest.getName());
         } finally {
             hosts.destroyEverywhere(guest.getName());
         }
     }
 
-    private Measurement underLoad(GuestSpec guest) throws Exception {
+    private Measurement underLoad(GuestSpec guest, String label) throws Exception {
         KvLoad load = KvLoad.start(KvLoad.Options.of(guest.getName(), hosts.switchPorts(), CLIENTS, LOAD_LIMIT)
                 .withRate(ratePerClient));
         List<MigrationProgress> moves;
@@ -91,6 +96,10 @@ public final class KvBlackoutScenario implements Scenario {
         } finally {
             load.stop();
             result = load.await();
+        }
+        if (timeline != null) {
+            java.nio.file.Files.write(timeline, KvBlackouts.timeline(label, result, moves),
+                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
         }
         return KvBlackouts.measurement(result, moves);
     }
