@@ -38,7 +38,7 @@ final class KvBlackouts {
         samples.put("blackout_ms", blackouts);
         samples.put("downtime_ms", downtimes);
         samples.put("wait_before_pause_ms", beforePause);
-        samples.put("quiet_window_ms", quietWindows(result, moves));
+        samples.put("quiet_window_ms", KvLoadReports.quietWindows(result, moves));  // moves are in start order
         return new Measurement(metrics, counts, samples, result.problems());
     }
 
@@ -93,26 +93,6 @@ final class KvBlackouts {
         return result.waits().stream()
                 .filter(g -> g.fromMillis() >= first && moves.stream().noneMatch(m -> overlaps(g, m)))
                 .mapToDouble(KvLoad.Wait::millis).max().orElse(0);
-    }
-
-    /**
-     * The same measure as a blackout, over stretches of time without a migration: windows as
-     * long as the median migration, laid end to end between one migration's end and the next
-     * one's start, each the longest wait overlapping it (0 if none). What the load alone
-     * shows over as much time as a migration takes: the baseline to read {@code blackout_ms}
-     * against, percentile for percentile.
-     */
-    static List<Double> quietWindows(KvLoadResult result, List<MigrationProgress> moves) {
-        long length = Math.max(1, Math.round(percentiles(moves.stream()
-                .map(m -> (double) (endMillis(m) - m.getStartedUnixMillis())).toList()).getP50()));
-        List<Double> windows = new java.util.ArrayList<>();
-        for (int i = 0; i + 1 < moves.size(); i++) {
-            long next = moves.get(i + 1).getStartedUnixMillis();
-            for (long from = endMillis(moves.get(i)) + 1; from + length < next; from += length + 1) {
-                windows.add(result.blackoutMillis(from, from + length));
-            }
-        }
-        return windows;
     }
 
     /** As {@link KvLoadResult#blackoutMillis} matches them. */

@@ -111,6 +111,10 @@ final class KvLoadCommand implements Callable<Integer> {
             table.print(out);
             out.printf(Locale.ROOT, "client-observed blackout over %d migrations: p50 %.1f ms, p99 %.1f ms, max %.1f ms%n",
                     r.getMigrationsCount(), r.getBlackoutMs().getP50(), r.getBlackoutMs().getP99(), r.getBlackoutMs().getMax());
+            if (r.hasQuietWindowMs()) {
+                out.printf(Locale.ROOT, "the load alone, between migrations, over windows as long as one: p50 %.1f ms, p99 %.1f ms, max %.1f ms%n",
+                        r.getQuietWindowMs().getP50(), r.getQuietWindowMs().getP99(), r.getQuietWindowMs().getMax());
+            }
         }
         r.getProblemsList().forEach(p -> out.println("problem: " + p));
     }

@@ -34,7 +34,41 @@ public final class KvLoadReports {
                     .setDowntimeMicros(m.getDowntimeMicros()).setBlackoutMs(result.blackoutMillis(from, to)));
         }
         report.setBlackoutMs(percentiles(report.getMigrationsList().stream().mapToDouble(MigrationBlackout::getBlackoutMs).toArray()));
+        List<MigrationProgress> kept = migrations.stream()
+                .filter(m -> report.getMigrationsList().stream().anyMatch(b -> b.getMigrationId().equals(m.getMigrationId())))
+                .sorted(java.util.Comparator.comparingLong(MigrationProgress::getStartedUnixMillis)).toList();
+        List<Double> quiet = quietWindows(result, kept);
+        if (!quiet.isEmpty()) {
+            report.setQuietWindowMs(percentiles(quiet.stream().mapToDouble(Double::doubleValue).toArray()));
+        }
         return report.build();
+    }
+
+    /**
+     * The blackout's measure without a migration: windows as long as the median migration
+     * (start to the destination running), laid end to end between one migration's end and
+     * the next one's start (in start order), each the longest wait overlapping it, 0 if none.
+     * What the load alone shows over as much time as a migration takes, to read the
+     * blackouts against percentile for percentile.
+     */
+    public static List<Double> quietWindows(KvLoadResult result, List<MigrationProgress> moves) {
+        if (moves.size() < 2) {
+            return List.of();
+        }
+        long length = Math.max(1, Math.round(percentiles(moves.stream()
+                .mapToDouble(m -> (double) (endMillis(m) - m.getStartedUnixMillis())).toArray()).getP50()));
+        List<Double> windows = new java.util.ArrayList<>();
+        for (int i = 0; i + 1 < moves.size(); i++) {
+            long next = moves.get(i + 1).getStartedUnixMillis();
+            for (long from = endMillis(moves.get(i)) + 1; from + length < next; from += length + 1) {
+                windows.add(result.blackoutMillis(from, from + length));
+            }
+        }
+        return windows;
+    }
+
+    private static long endMillis(MigrationProgress migration) {
+        return migration.getStartedUnixMillis() + migration.getTotalMicros() / 1000;
     }
 
     /** Nearest-rank percentiles; all zero for no samples. */
