@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ferry.agent.transport.PeerChannel;
+import dev.ferry.common.testing.Await;
 import dev.ferry.common.memory.GuestMemory;
 import dev.ferry.common.memory.PageDigest;
 import io.netty.bootstrap.Bootstrap;
@@ -51,6 +52,7 @@ class ParallelRoundsTest {
     /** The destination's ends, as they are accepted: never read from until a test says so. */
     private final BlockingQueue<Channel> accepted = new LinkedBlockingQueue<>();
     private final List<PeerChannel> peers = new ArrayList<>();
+    private final List<Channel> sourceChannels = new ArrayList<>();
     private Channel server;
 
     @BeforeEach
@@ -73,7 +75,9 @@ class ParallelRoundsTest {
     @AfterEach
     void tearDown() {
         peers.forEach(PeerChannel::close);
-        server.close().syncUninterruptibly();
+        if (server != null) {
+            server.close().syncUninterruptibly();
+        }
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         memory.close();
     }
@@ -81,15 +85,15 @@ class ParallelRoundsTest {
     @Test
     void aFailingChannelStopsTheOthersBeforeTheRoundFails() throws Exception {
         List<ChannelSender> senders = senders(2);
-        List<Channel> destinations = destinations(2);
-        Thread closer = Thread.ofPlatform().start(() -> {
+        List<Channel> destinations = destinations(senders);
+        Thread closer = Thread.ofPlatform().daemon().start(() -> {
             awaitUnwritable(senders);
             destinations.get(0).close();  // channel 0's destination goes away; channel 1's just stops reading
         });
 
         long start = System.nanoTime();
         IOException failure = assertThrows(IOException.class, () -> ParallelRounds.run(senders, 0, () -> {}));
-        closer.join();
+        assertTrue(closer.join(Duration.ofSeconds(20)));
 
         assertTrue(failure.getMessage().startsWith("channel 0 to the destination closed"), failure.getMessage());
         assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(20),
@@ -104,18 +108,19 @@ class ParallelRoundsTest {
     @Test
     void channelsFailingTogetherEndTheRoundOnce() throws Exception {
         List<ChannelSender> senders = senders(3);
-        List<Channel> destinations = destinations(3);
-        Thread closer = Thread.ofPlatform().start(() -> {
+        List<Channel> destinations = destinations(senders);
+        Thread closer = Thread.ofPlatform().daemon().start(() -> {
             awaitUnwritable(senders);
             destinations.forEach(Channel::close);  // every destination at once
         });
 
         IOException failure = assertThrows(IOException.class, () -> ParallelRounds.run(senders, 0, () -> {}));
-        closer.join();
+        assertTrue(closer.join(Duration.ofSeconds(20)));
 
         assertTrue(failure.getMessage().contains("to the destination closed"), failure.getMessage());
-        for (ChannelSender sender : senders) {
-            assertNotNull(sender.peer().closeReason(), "channel " + sender.index() + " saw its close");
+        for (ChannelSender sender : senders) {  // the first failure stopped the others: their closes may still be on the way
+            Await.until(() -> sender.peer().closeReason() != null, Duration.ofSeconds(10),
+                    "channel " + sender.index() + " to see its close");
         }
     }
 
@@ -123,7 +128,7 @@ class ParallelRoundsTest {
         List<ChannelSender> senders = new ArrayList<>();
         for (int i = 0; i < channels; i++) {
             PeerChannel[] peer = new PeerChannel[1];
-            new Bootstrap().group(group).channel(NioSocketChannel.class)
+            Channel channel = new Bootstrap().group(group).channel(NioSocketChannel.class)
                     .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 2 << 20))
                     .option(ChannelOption.SO_SNDBUF, 64 << 10)
                     .handler(new ChannelInitializer<SocketChannel>() {
@@ -132,7 +137,8 @@ class ParallelRoundsTest {
                             peer[0] = PeerChannel.attach(ch);
                         }
                     })
-                    .connect(server.localAddress()).sync();
+                    .connect(server.localAddress()).sync().channel();
+            sourceChannels.add(channel);
             peers.add(peer[0]);
             senders.add(new ChannelSender(i, channels, peer[0], memory, sent, new BandwidthLimiter(0), WRITABLE_TIMEOUT,
                     () -> false));
@@ -140,14 +146,19 @@ class ParallelRoundsTest {
         return senders;
     }
 
-    private List<Channel> destinations(int count) throws InterruptedException {
-        List<Channel> channels = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
+    /** The destination's end of each sender's channel, in the senders' order (matched by address: accepts may be reordered). */
+    private List<Channel> destinations(List<ChannelSender> senders) throws InterruptedException {
+        List<Channel> all = new ArrayList<>();
+        for (int i = 0; i < senders.size(); i++) {
             Channel ch = accepted.poll(10, TimeUnit.SECONDS);
-            assertTrue(ch != null, "accepted channel " + i);
-            channels.add(ch);
+            assertNotNull(ch, "accepted channel " + i);
+            all.add(ch);
         }
-        return channels;
+        List<Channel> ordered = new ArrayList<>();
+        for (Channel source : sourceChannels) {
+            ordered.add(all.stream().filter(ch -> ch.remoteAddress().equals(source.localAddress())).findFirst().orElseThrow());
+        }
+        return ordered;
     }
 
     /** Bounded: every channel stuck behind its full socket, or 10 s. */

@@ -79,13 +79,13 @@ public final class KvBlackoutScenario implements Scenario {
         hosts.create(guest);
         try {
             SwitchPortProbe.awaitAttach(guest.getName(), hosts.switchPorts(), ATTACH_LIMIT);
-            return underLoad(guest, guest.getName());
+            return underLoad(guest);
         } finally {
             hosts.destroyEverywhere(guest.getName());
         }
     }
 
-    private Measurement underLoad(GuestSpec guest, String label) throws Exception {
+    private Measurement underLoad(GuestSpec guest) throws Exception {
         KvLoad load = KvLoad.start(KvLoad.Options.of(guest.getName(), hosts.switchPorts(), CLIENTS, LOAD_LIMIT)
                 .withRate(ratePerClient));
         List<MigrationProgress> moves;
@@ -98,7 +98,7 @@ public final class KvBlackoutScenario implements Scenario {
             result = load.await();
         }
         if (timeline != null) {
-            java.nio.file.Files.write(timeline, KvBlackouts.timeline(label, result, moves),
+            java.nio.file.Files.write(timeline, KvBlackouts.timeline(guest.getName(), result, moves),
                     java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
         }
         return KvBlackouts.measurement(result, moves);

@@ -60,23 +60,38 @@ final class KvBlackouts {
 
     /**
      * One repeat as JSON lines, for reading the blackouts against what happened when: each
-     * migration's start, pause and end, then every wait of a millisecond or more, all
-     * wall-clock milliseconds (the agents' logs use the same clock).
+     * migration's start, pause and end, then every wait of a millisecond or more (its length
+     * in microseconds); times are wall-clock milliseconds (the agents' logs use the same clock).
      */
     static List<String> timeline(String repeat, KvLoadResult result, List<MigrationProgress> moves) {
         List<String> lines = new java.util.ArrayList<>();
         for (MigrationProgress m : moves) {
             lines.add(String.format(java.util.Locale.ROOT,
                     "{\"repeat\": \"%s\", \"migration\": \"%s\", \"start\": %d, \"paused\": %d, \"end\": %d, \"setup_us\": %d, \"downtime_us\": %d}",
-                    repeat, m.getMigrationId(), m.getStartedUnixMillis(), endMillis(m) - m.getDowntimeMicros() / 1000,
+                    json(repeat), json(m.getMigrationId()), m.getStartedUnixMillis(), endMillis(m) - m.getDowntimeMicros() / 1000,
                     endMillis(m), m.getSetupMicros(), m.getDowntimeMicros()));
         }
         for (KvLoad.Wait w : result.waits()) {
             lines.add(String.format(java.util.Locale.ROOT,
-                    "{\"repeat\": \"%s\", \"wait\": %d, \"client\": %d, \"from\": %d, \"to\": %d}",
-                    repeat, w.micros(), w.client(), w.fromMillis(), w.toMillis()));
+                    "{\"repeat\": \"%s\", \"wait_us\": %d, \"client\": %d, \"from\": %d, \"to\": %d}",
+                    json(repeat), w.micros(), w.client(), w.fromMillis(), w.toMillis()));
         }
         return lines;
+    }
+
+    /** {@code text} as the inside of a JSON string. */
+    private static String json(String text) {
+        StringBuilder out = new StringBuilder(text.length());
+        for (char c : text.toCharArray()) {
+            if (c == '"' || c == '\\') {
+                out.append('\\').append(c);
+            } else if (c < 0x20) {
+                out.append(String.format(java.util.Locale.ROOT, "\\u%04x", (int) c));
+            } else {
+                out.append(c);
+            }
+        }
+        return out.toString();
     }
 
     private static long endMillis(MigrationProgress migration) {

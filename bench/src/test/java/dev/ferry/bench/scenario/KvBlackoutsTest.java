@@ -58,12 +58,13 @@ class KvBlackoutsTest {
     void quietWindowsAreAsLongAsTheMedianMigrationAndLieBetweenMigrations() {
         // median of 50 and 40 ms (nearest rank): 40 ms windows in (1050, 1200): [1051, 1091], [1092, 1132], [1133, 1173]
         Measurement m = KvBlackouts.measurement(result(List.of(
-                new Wait(0, 1040, 1070, 30_000),   // the first migration's, and the first window's
-                new Wait(1, 1095, 1101, 6_000),    // the second window's
-                new Wait(2, 1180, 1190, 10_000),   // after the last whole window: none
-                new Wait(3, 1230, 1245, 15_000))), MOVES);
+                new Wait(0, 1040, 1070, 30_000),   // the first migration's: not the load alone's
+                new Wait(1, 1060, 1065, 5_000),    // the first window's
+                new Wait(2, 1090, 1101, 11_000),   // spans the first two windows: both
+                new Wait(3, 1180, 1190, 10_000),   // after the last whole window: none
+                new Wait(4, 1190, 1205, 15_000))), MOVES);  // runs into the second migration: its
 
-        assertEquals(List.of(30.0, 6.0, 0.0), m.samples().get("quiet_window_ms"));
+        assertEquals(List.of(11.0, 11.0, 0.0), m.samples().get("quiet_window_ms"));
     }
 
     @Test
@@ -73,7 +74,7 @@ class KvBlackoutsTest {
         assertEquals(List.of(
                 "{\"repeat\": \"kv-2\", \"migration\": \"\", \"start\": 1000, \"paused\": 1045, \"end\": 1050, \"setup_us\": 0, \"downtime_us\": 5000}",
                 "{\"repeat\": \"kv-2\", \"migration\": \"\", \"start\": 1200, \"paused\": 1231, \"end\": 1240, \"setup_us\": 0, \"downtime_us\": 9000}",
-                "{\"repeat\": \"kv-2\", \"wait\": 30000, \"client\": 3, \"from\": 1040, \"to\": 1070}"), lines);
+                "{\"repeat\": \"kv-2\", \"wait_us\": 30000, \"client\": 3, \"from\": 1040, \"to\": 1070}"), lines);
     }
 
     private static KvLoadResult result(List<Wait> gaps) {

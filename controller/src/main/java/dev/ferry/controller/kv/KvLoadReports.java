@@ -23,6 +23,7 @@ public final class KvLoadReports {
                 .setWrong(result.wrong()).setNotices(result.notices()).setRetransmits(result.retransmits())
                 .setVerifiedKeys(result.verifiedKeys()).setLongestWaitMs(result.longestWaitMillis())
                 .addAllProblems(result.problems());
+        List<MigrationProgress> kept = new java.util.ArrayList<>();
         for (MigrationProgress m : migrations) {
             long from = m.getStartedUnixMillis();
             long to = from + m.getTotalMicros() / 1000;
@@ -32,11 +33,10 @@ public final class KvLoadReports {
             report.addMigrations(MigrationBlackout.newBuilder().setMigrationId(m.getMigrationId())
                     .setSourceHost(m.getSourceHost()).setDestinationHost(m.getDestinationHost()).setStatus(m.getStatus())
                     .setDowntimeMicros(m.getDowntimeMicros()).setBlackoutMs(result.blackoutMillis(from, to)));
+            kept.add(m);
         }
         report.setBlackoutMs(percentiles(report.getMigrationsList().stream().mapToDouble(MigrationBlackout::getBlackoutMs).toArray()));
-        List<MigrationProgress> kept = migrations.stream()
-                .filter(m -> report.getMigrationsList().stream().anyMatch(b -> b.getMigrationId().equals(m.getMigrationId())))
-                .sorted(java.util.Comparator.comparingLong(MigrationProgress::getStartedUnixMillis)).toList();
+        kept.sort(java.util.Comparator.comparingLong(MigrationProgress::getStartedUnixMillis));
         List<Double> quiet = quietWindows(result, kept);
         if (!quiet.isEmpty()) {
             report.setQuietWindowMs(percentiles(quiet.stream().mapToDouble(Double::doubleValue).toArray()));
@@ -47,24 +47,66 @@ public final class KvLoadReports {
     /**
      * The blackout's measure without a migration: windows as long as the median migration
      * (start to the destination running), laid end to end between one migration's end and
-     * the next one's start (in start order), each the longest wait overlapping it, 0 if none.
-     * What the load alone shows over as much time as a migration takes, to read the
-     * blackouts against percentile for percentile.
+     * the next one's start ({@code moves} in start order), each the longest wait overlapping
+     * it (0 if none), counting only waits that overlap no migration: a wait that began in a
+     * migration and ended after it is that migration's. What the load alone shows over as
+     * much time as a migration takes, to read the blackouts against percentile for percentile.
+     * One pass over the waits: each raises the windows it overlaps.
      */
     public static List<Double> quietWindows(KvLoadResult result, List<MigrationProgress> moves) {
-        if (moves.size() < 2) {
+        double[] lengths = moves.stream().filter(m -> m.getTotalMicros() > 0)
+                .mapToDouble(m -> (double) (endMillis(m) - m.getStartedUnixMillis())).toArray();
+        if (moves.size() < 2 || lengths.length == 0) {
             return List.of();
         }
-        long length = Math.max(1, Math.round(percentiles(moves.stream()
-                .mapToDouble(m -> (double) (endMillis(m) - m.getStartedUnixMillis())).toArray()).getP50()));
-        List<Double> windows = new java.util.ArrayList<>();
-        for (int i = 0; i + 1 < moves.size(); i++) {
-            long next = moves.get(i + 1).getStartedUnixMillis();
-            for (long from = endMillis(moves.get(i)) + 1; from + length < next; from += length + 1) {
-                windows.add(result.blackoutMillis(from, from + length));
+        long length = Math.max(1, Math.round(percentiles(lengths).getP50()));
+        long stride = length + 1;  // windows are [from, from + length], both ends included, as blackouts are
+        int gaps = moves.size() - 1;
+        long[] gapStart = new long[gaps];
+        int[] firstWindow = new int[gaps + 1];
+        for (int i = 0; i < gaps; i++) {
+            gapStart[i] = endMillis(moves.get(i)) + 1;
+            long room = moves.get(i + 1).getStartedUnixMillis() - gapStart[i];  // a window must end before the next start
+            firstWindow[i + 1] = firstWindow[i] + (int) Math.max(0, Math.min(Integer.MAX_VALUE / 2, room / stride));
+        }
+        double[] windows = new double[firstWindow[gaps]];
+        for (KvLoad.Wait wait : result.waits()) {
+            int gap = gapHolding(moves, wait);
+            if (gap < 0) {
+                continue;  // overlaps a migration, or lies outside the gaps between them
+            }
+            int count = firstWindow[gap + 1] - firstWindow[gap];
+            long lo = Math.max(0, Math.floorDiv(wait.fromMillis() - gapStart[gap] - length + stride - 1, stride));
+            long hi = Math.min(count - 1L, Math.floorDiv(wait.toMillis() - gapStart[gap], stride));
+            for (long k = lo; k <= hi; k++) {
+                int w = firstWindow[gap] + (int) k;
+                windows[w] = Math.max(windows[w], wait.millis());
             }
         }
-        return windows;
+        List<Double> samples = new java.util.ArrayList<>(windows.length);
+        for (double w : windows) {
+            samples.add(w);
+        }
+        return samples;
+    }
+
+    /** The gap between migrations i and i + 1 that holds {@code wait} whole, or -1 (binary search by start). */
+    private static int gapHolding(List<MigrationProgress> moves, KvLoad.Wait wait) {
+        int lo = 0;
+        int hi = moves.size() - 1;
+        while (lo < hi) {  // the last migration starting at or before the wait's end
+            int mid = (lo + hi + 1) >>> 1;
+            if (moves.get(mid).getStartedUnixMillis() <= wait.toMillis()) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        MigrationProgress before = moves.get(lo);
+        if (before.getStartedUnixMillis() > wait.toMillis() || lo == moves.size() - 1 || wait.fromMillis() <= endMillis(before)) {
+            return -1;
+        }
+        return lo;
     }
 
     private static long endMillis(MigrationProgress migration) {
