@@ -38,22 +38,32 @@ class SwitchPortHandlerTest {
         return Unpooled.buffer().writeInt(body.length).writeBytes(body);
     }
 
-    /** The next message the port wrote back, decoded as a client would. */
-    private static SwitchMessage written(EmbeddedChannel channel) throws Exception {
+    /**
+     * The next message the port wrote back, decoded as a client would. The switch's own thread
+     * writes the replies: wait for it to finish what it has queued before reading the channel.
+     */
+    private SwitchMessage written(EmbeddedChannel channel) throws Exception {
         for (int i = 0; i < 500; i++) {
+            vswitch.flush(Duration.ofSeconds(5));
             channel.runPendingTasks();
             ByteBuf out = channel.readOutbound();
             if (out != null) {
-                // the length prefix may come as a buffer of its own, ahead of the body
+                // the length prefix may come as a buffer of its own, ahead of the body; the switch's
+                // thread writes them, so the body may still be on its way (bounded: 5 s)
                 ByteBuf all = Unpooled.buffer();
                 try {
                     all.writeBytes(out);
                     out.release();
                     int length = all.readInt();
-                    while (all.readableBytes() < length) {
+                    for (int wait = 0; all.readableBytes() < length; wait++) {
+                        channel.runPendingTasks();
                         ByteBuf more = channel.readOutbound();
                         if (more == null) {
-                            throw new AssertionError("message body of " + length + " bytes missing");
+                            if (wait >= 500) {
+                                throw new AssertionError("message body of " + length + " bytes missing after 5 s");
+                            }
+                            Thread.sleep(10);
+                            continue;
                         }
                         all.writeBytes(more);
                         more.release();
