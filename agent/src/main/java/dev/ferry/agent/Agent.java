@@ -10,7 +10,7 @@ import dev.ferry.agent.rpc.AgentGrpcService;
 import dev.ferry.agent.rpc.ControllerLink;
 import dev.ferry.agent.transport.PageStreamTransport;
 import io.grpc.Server;
-import io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;

@@ -16,7 +16,7 @@ import dev.ferry.proto.v1.DirtierSpec;
 import dev.ferry.proto.v1.DirtyPattern;
 import dev.ferry.proto.v1.IdleSpec;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;

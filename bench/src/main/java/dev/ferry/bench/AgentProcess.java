@@ -2,7 +2,7 @@ package dev.ferry.bench;
 
 import dev.ferry.proto.v1.AgentServiceGrpc;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

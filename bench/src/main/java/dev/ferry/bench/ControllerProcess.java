@@ -7,7 +7,7 @@ import dev.ferry.proto.v1.HostInfo;
 import dev.ferry.proto.v1.ListHostsRequest;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;

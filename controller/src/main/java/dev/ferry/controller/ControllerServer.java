@@ -3,7 +3,7 @@ package dev.ferry.controller;
 import dev.ferry.common.config.HostPort;
 import dev.ferry.common.config.PortFile;
 import io.grpc.Server;
-import io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
