@@ -86,10 +86,8 @@ class ParallelRoundsTest {
     void aFailingChannelStopsTheOthersBeforeTheRoundFails() throws Exception {
         List<ChannelSender> senders = senders(2);
         List<Channel> destinations = destinations(senders);
-        Thread closer = Thread.ofPlatform().daemon().start(() -> {
-            awaitUnwritable(senders);
-            destinations.get(0).close();  // channel 0's destination goes away; channel 1's just stops reading
-        });
+        // channel 0's destination goes away; channel 1's just stops reading
+        Thread closer = onceAllStuck(senders, () -> destinations.get(0).close());
 
         long start = System.nanoTime();
         IOException failure = assertThrows(IOException.class, () -> ParallelRounds.run(senders, 0, () -> {}));
@@ -109,10 +107,7 @@ class ParallelRoundsTest {
     void channelsFailingTogetherEndTheRoundOnce() throws Exception {
         List<ChannelSender> senders = senders(3);
         List<Channel> destinations = destinations(senders);
-        Thread closer = Thread.ofPlatform().daemon().start(() -> {
-            awaitUnwritable(senders);
-            destinations.forEach(Channel::close);  // every destination at once
-        });
+        Thread closer = onceAllStuck(senders, () -> destinations.forEach(Channel::close));  // every destination at once
 
         IOException failure = assertThrows(IOException.class, () -> ParallelRounds.run(senders, 0, () -> {}));
         assertTrue(closer.join(Duration.ofSeconds(20)));
@@ -159,6 +154,14 @@ class ParallelRoundsTest {
             ordered.add(all.stream().filter(ch -> ch.remoteAddress().equals(source.localAddress())).findFirst().orElseThrow());
         }
         return ordered;
+    }
+
+    /** Runs {@code fault} on a thread of its own once every channel is stuck behind its full socket (or after 10 s). */
+    private static Thread onceAllStuck(List<ChannelSender> senders, Runnable fault) {
+        return Thread.ofPlatform().daemon().start(() -> {
+            awaitUnwritable(senders);
+            fault.run();
+        });
     }
 
     /** Bounded: every channel stuck behind its full socket, or 10 s. */

@@ -43,7 +43,7 @@ final class KvBlackouts {
     }
 
     private static double blackoutMillis(KvLoadResult result, MigrationProgress migration) {
-        return result.blackoutMillis(migration.getStartedUnixMillis(), endMillis(migration));
+        return result.blackoutMillis(migration.getStartedUnixMillis(), KvLoadReports.endMillis(migration));
     }
 
     /**
@@ -52,7 +52,7 @@ final class KvBlackouts {
      * Millisecond clock: a wait ending in the pause's first millisecond may count as either.
      */
     private static double waitBeforePauseMillis(KvLoadResult result, MigrationProgress migration) {
-        long pausedMillis = endMillis(migration) - migration.getDowntimeMicros() / 1000;
+        long pausedMillis = KvLoadReports.endMillis(migration) - migration.getDowntimeMicros() / 1000;
         return result.waits().stream()
                 .filter(g -> g.toMillis() >= migration.getStartedUnixMillis() && g.toMillis() < pausedMillis)
                 .mapToDouble(KvLoad.Wait::millis).max().orElse(0);
@@ -68,8 +68,8 @@ final class KvBlackouts {
         for (MigrationProgress m : moves) {
             lines.add(String.format(java.util.Locale.ROOT,
                     "{\"repeat\": \"%s\", \"migration\": \"%s\", \"start\": %d, \"paused\": %d, \"end\": %d, \"setup_us\": %d, \"downtime_us\": %d}",
-                    json(repeat), json(m.getMigrationId()), m.getStartedUnixMillis(), endMillis(m) - m.getDowntimeMicros() / 1000,
-                    endMillis(m), m.getSetupMicros(), m.getDowntimeMicros()));
+                    json(repeat), json(m.getMigrationId()), m.getStartedUnixMillis(), KvLoadReports.endMillis(m) - m.getDowntimeMicros() / 1000,
+                    KvLoadReports.endMillis(m), m.getSetupMicros(), m.getDowntimeMicros()));
         }
         for (KvLoad.Wait w : result.waits()) {
             lines.add(String.format(java.util.Locale.ROOT,
@@ -94,10 +94,6 @@ final class KvBlackouts {
         return out.toString();
     }
 
-    private static long endMillis(MigrationProgress migration) {
-        return migration.getStartedUnixMillis() + migration.getTotalMicros() / 1000;
-    }
-
     /**
      * The longest wait for a reply that overlaps no migration, once they have started
      * (the warm-up is left out: it has the clients' first, cold calls). The load's own
@@ -112,7 +108,7 @@ final class KvBlackouts {
 
     /** As {@link KvLoadResult#blackoutMillis} matches them. */
     private static boolean overlaps(KvLoad.Wait wait, MigrationProgress migration) {
-        return wait.toMillis() >= migration.getStartedUnixMillis() && wait.fromMillis() <= endMillis(migration);
+        return wait.toMillis() >= migration.getStartedUnixMillis() && wait.fromMillis() <= KvLoadReports.endMillis(migration);
     }
 
     /** Nearest rank, as the kv load reports them: with 10 migrations, p99 is the longest. */

@@ -26,7 +26,7 @@ public final class KvLoadReports {
         List<MigrationProgress> kept = new java.util.ArrayList<>();
         for (MigrationProgress m : migrations) {
             long from = m.getStartedUnixMillis();
-            long to = from + m.getTotalMicros() / 1000;
+            long to = endMillis(m);
             if (!m.getGuest().equals(guest) || from > loadEndMillis || to < loadStartMillis || from == 0) {
                 continue;
             }
@@ -109,7 +109,8 @@ public final class KvLoadReports {
         return lo;
     }
 
-    private static long endMillis(MigrationProgress migration) {
+    /** When the destination ran the guest, wall-clock ms: the end of the span a blackout is measured over. */
+    public static long endMillis(MigrationProgress migration) {
         return migration.getStartedUnixMillis() + migration.getTotalMicros() / 1000;
     }
 
